@@ -1,0 +1,308 @@
+//! Spec → Rust source. Shared by `build.rs` and `cargo xtask codegen` (both include this file with
+//! `#[path]`; the library itself does not compile it, since it needs progenitor-impl).
+//!
+//! Steps: normalise the vendored 3.1 document (`crate::normalize`), hand it to progenitor's
+//! generator with our settings, then add the items progenitor cannot know about:
+//! open enums for every `x-deck-open-enum` component (placed in `types`) and the pagination trait
+//! impls for every operation whose response is Deck's cursor page (placed in `builder`, where the
+//! builders' private fields are visible). The result is printed with prettyplease, so the output
+//! is deterministic and needs no rustfmt.
+
+use crate::normalize::{self, Replacement};
+use proc_macro2::TokenStream;
+use progenitor_impl::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
+use quote::{format_ident, quote};
+use serde_json::Value;
+
+/// Generated source plus the facts the xtask reports on.
+pub struct Generated {
+    /// The whole generated module, formatted.
+    pub code: String,
+    /// Operation ids that got pagination.
+    pub paginated: Vec<String>,
+}
+
+/// Generates the client source from the text of `openapi/v2.json`.
+pub fn generate(spec_text: &str) -> Result<Generated, String> {
+    let raw: Value =
+        serde_json::from_str(spec_text).map_err(|e| format!("openapi/v2.json is not JSON: {e}"))?;
+    let doc = normalize::normalize(&raw).map_err(|e| format!("normalising openapi/v2.json {e}"))?;
+    let spec: openapiv3::OpenAPI = serde_json::from_value(doc.clone())
+        .map_err(|e| format!("the normalised document is not OpenAPI 3.0: {e}"))?;
+
+    let replacements = normalize::replacements(&doc);
+    let mut settings = GenerationSettings::default();
+    settings
+        .with_interface(InterfaceStyle::Builder)
+        .with_tag(TagStyle::Merged)
+        .with_inner_type(quote!(crate::ClientState))
+        .with_hooks(HooksMode::Expected)
+        // Decoded by a hand-written type that also copes with empty and non-JSON error bodies.
+        .with_replacement(
+            normalize::ERROR_BODY,
+            "crate::error::ErrorBody",
+            std::iter::empty(),
+        );
+    for r in &replacements {
+        match r {
+            Replacement::OpenEnum { name, .. } => settings.with_replacement(
+                name,
+                format!("crate::types::{name}"),
+                [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
+            ),
+            Replacement::Int { name, bits } => settings.with_replacement(
+                name,
+                format!("crate::wire::Int{bits}"),
+                [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
+            ),
+        };
+    }
+
+    let mut generator = Generator::new(&settings);
+    let tokens = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        generator.generate_tokens(&spec)
+    }))
+    .map_err(|panic| {
+        let msg = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        format!("progenitor panicked on the normalised spec: {msg}")
+    })?
+    .map_err(|e| format!("progenitor rejected the normalised spec: {e}"))?;
+
+    let mut file: syn::File =
+        syn::parse2(tokens).map_err(|e| format!("progenitor produced unparsable code: {e}"))?;
+
+    let open_enums: Vec<TokenStream> = replacements
+        .iter()
+        .filter_map(|r| match r {
+            Replacement::OpenEnum {
+                name,
+                values,
+                description,
+            } => Some(open_enum(name, values, description.as_deref())),
+            Replacement::Int { .. } => None,
+        })
+        .collect();
+    append_to_module(&mut file, "types", quote!(#(#open_enums)*))?;
+
+    let pages = page_operations(&doc);
+    let page_impls: Vec<TokenStream> = pages.iter().map(page_impl).collect();
+    append_to_module(&mut file, "builder", quote!(#(#page_impls)*))?;
+
+    Ok(Generated {
+        code: prettyplease::unparse(&file),
+        paginated: pages.into_iter().map(|p| p.operation_id).collect(),
+    })
+}
+
+fn append_to_module(file: &mut syn::File, module: &str, items: TokenStream) -> Result<(), String> {
+    let extra: syn::File =
+        syn::parse2(items).map_err(|e| format!("bad extra items for `{module}`: {e}"))?;
+    for item in file.items.iter_mut() {
+        if let syn::Item::Mod(m) = item {
+            if m.ident == module {
+                let content = m
+                    .content
+                    .as_mut()
+                    .ok_or_else(|| format!("module `{module}` has no body"))?;
+                content.1.extend(extra.items);
+                return Ok(());
+            }
+        }
+    }
+    Err(format!("progenitor output has no `{module}` module"))
+}
+
+/// A string enum that decodes values it does not know into `Unknown(String)`.
+fn open_enum(name: &str, values: &[String], description: Option<&str>) -> TokenStream {
+    let ident = format_ident!("{name}");
+    let variants: Vec<syn::Ident> = values
+        .iter()
+        .map(|v| format_ident!("{}", normalize::pascal(v)))
+        .collect();
+    let doc = format!(
+        "{}\n\nOpen enum: a value Deck adds later decodes into [`{name}::Unknown`] instead of \
+         failing the response.",
+        description.unwrap_or(name)
+    );
+    let value_docs: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();
+    quote! {
+        #[doc = #doc]
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum #ident {
+            #( #[doc = #value_docs] #variants, )*
+            /// A value this version of the crate does not know, kept as sent.
+            Unknown(::std::string::String),
+        }
+
+        impl #ident {
+            /// The value as sent on the wire.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    #( Self::#variants => #values, )*
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+
+        impl ::std::convert::From<&str> for #ident {
+            fn from(value: &str) -> Self {
+                match value {
+                    #( #values => Self::#variants, )*
+                    other => Self::Unknown(other.to_string()),
+                }
+            }
+        }
+
+        impl ::std::str::FromStr for #ident {
+            type Err = ::std::convert::Infallible;
+            fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+                Ok(Self::from(value))
+            }
+        }
+
+        impl ::std::fmt::Display for #ident {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ::serde::Serialize for #ident {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for #ident {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+                let value = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(d)?;
+                Ok(Self::from(value.as_ref()))
+            }
+        }
+    }
+}
+
+/// A list operation whose response is Deck's cursor page.
+pub struct PageOperation {
+    /// The operationId, e.g. `listTaskRuns`.
+    pub operation_id: String,
+    page_type: String,
+    item_type: String,
+    has_limit: bool,
+    limit_bits: u8,
+}
+
+/// Finds every GET with a `cursor` query parameter whose 200 body is a component with
+/// `data: [$ref]`, `has_more` and `next_cursor`: Deck's page, whatever the operation.
+pub fn page_operations(doc: &Value) -> Vec<PageOperation> {
+    let mut out = Vec::new();
+    let schemas = doc.pointer("/components/schemas");
+    for item in doc
+        .get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|p| p.values())
+    {
+        let Some(op) = item.get("get") else { continue };
+        let params: Vec<&Value> = op
+            .get("parameters")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .collect();
+        let query_param = |name: &str| {
+            params
+                .iter()
+                .find(|p| p["in"] == "query" && p["name"] == name)
+                .copied()
+        };
+        if query_param("cursor").is_none() {
+            continue;
+        }
+        let Some(page_type) = op
+            .pointer("/responses/200/content/application~1json/schema/$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix("#/components/schemas/"))
+        else {
+            continue;
+        };
+        let Some(page) = schemas.and_then(|s| s.get(page_type)) else {
+            continue;
+        };
+        let props = &page["properties"];
+        let Some(item_type) = props
+            .pointer("/data/items/$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix("#/components/schemas/"))
+        else {
+            continue;
+        };
+        if props.get("has_more").is_none() || props.get("next_cursor").is_none() {
+            continue;
+        }
+        let limit = query_param("limit");
+        let limit_bits = match limit.map(|l| l.to_string()) {
+            Some(s) if s.contains("Int32OrString") || s.contains("int32") => 32,
+            _ => 64,
+        };
+        out.push(PageOperation {
+            operation_id: op["operationId"].as_str().unwrap_or_default().to_string(),
+            page_type: page_type.to_string(),
+            item_type: item_type.to_string(),
+            has_limit: limit.is_some(),
+            limit_bits,
+        });
+    }
+    out.sort_by(|a, b| a.operation_id.cmp(&b.operation_id));
+    out
+}
+
+fn page_impl(op: &PageOperation) -> TokenStream {
+    let builder = format_ident!("{}", normalize::pascal(&op.operation_id));
+    let page = format_ident!("{}", op.page_type);
+    let item = format_ident!("{}", op.item_type);
+    let (limit_is_set, with_limit) = if op.has_limit {
+        let int = format_ident!("Int{}", op.limit_bits);
+        let prim = format_ident!("i{}", op.limit_bits);
+        (
+            quote!(matches!(self.limit, Ok(Some(_)))),
+            quote!(self.limit(crate::wire::#int::from(#prim::from(limit)))),
+        )
+    } else {
+        (quote!(true), quote!({ let _ = limit; self }))
+    };
+    quote! {
+        impl<'a> crate::ext::Paginate<'a> for #builder<'a> {
+            type Page = super::types::#page;
+            type Item = super::types::#item;
+
+            fn limit_is_set(&self) -> bool {
+                #limit_is_set
+            }
+
+            fn with_limit(self, limit: u8) -> Self {
+                #with_limit
+            }
+
+            fn with_cursor(self, cursor: ::std::string::String) -> Self {
+                self.cursor(cursor)
+            }
+
+            fn fetch(self) -> impl ::std::future::Future<
+                Output = ::std::result::Result<
+                    super::ResponseValue<Self::Page>,
+                    super::Error<crate::error::ErrorBody>,
+                >,
+            > + Send + 'a {
+                self.send()
+            }
+
+            fn into_page(page: Self::Page) -> crate::ext::Page<Self::Item> {
+                crate::ext::Page::from_parts(page.data, page.has_more, page.next_cursor, page.request_id)
+            }
+        }
+    }
+}
