@@ -10,7 +10,9 @@
 
 use crate::normalize::{self, Replacement};
 use proc_macro2::TokenStream;
-use progenitor_impl::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
+use progenitor_impl::{
+    GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl,
+};
 use quote::{format_ident, quote};
 use serde_json::Value;
 
@@ -37,6 +39,7 @@ pub fn generate(spec_text: &str) -> Result<Generated, String> {
         .with_tag(TagStyle::Merged)
         .with_inner_type(quote!(crate::ClientState))
         .with_hooks(HooksMode::Expected)
+        .with_derive("PartialEq")
         // Decoded by a hand-written type that also copes with empty and non-JSON error bodies.
         .with_replacement(
             normalize::ERROR_BODY,
@@ -56,6 +59,24 @@ pub fn generate(spec_text: &str) -> Result<Generated, String> {
                 [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
             ),
         };
+    }
+
+    // A component that constrains nothing (Deck's `JsonElement`) is any JSON: use
+    // `serde_json::Value` itself rather than a newtype around it.
+    for (name, schema) in doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        let any = schema.as_object().is_some_and(|o| {
+            o.keys().all(|k| {
+                matches!(k.as_str(), "description" | "title" | "example") || k.starts_with("x-")
+            })
+        });
+        if any {
+            settings.with_replacement(name, "::serde_json::Value", std::iter::empty());
+        }
     }
 
     let mut generator = Generator::new(&settings);
@@ -88,6 +109,9 @@ pub fn generate(spec_text: &str) -> Result<Generated, String> {
         .collect();
     append_to_module(&mut file, "types", quote!(#(#open_enums)*))?;
 
+    let operations = operation_impls(&file)?;
+    append_to_module(&mut file, "builder", operations)?;
+
     let pages = page_operations(&doc);
     let page_impls: Vec<TokenStream> = pages.iter().map(page_impl).collect();
     append_to_module(&mut file, "builder", quote!(#(#page_impls)*))?;
@@ -114,6 +138,47 @@ fn append_to_module(file: &mut syn::File, module: &str, items: TokenStream) -> R
         }
     }
     Err(format!("progenitor output has no `{module}` module"))
+}
+
+/// `impl crate::client::Operation` for every builder with a `send`, so per-call options work on
+/// all of them (the output type is read off the generated `send`).
+fn operation_impls(file: &syn::File) -> Result<TokenStream, String> {
+    let builder = file
+        .items
+        .iter()
+        .find_map(|item| match item {
+            syn::Item::Mod(m) if m.ident == "builder" => m.content.as_ref(),
+            _ => None,
+        })
+        .ok_or("progenitor output has no `builder` module")?;
+    let mut impls = Vec::new();
+    for item in &builder.1 {
+        let syn::Item::Impl(imp) = item else { continue };
+        if imp.trait_.is_some() {
+            continue;
+        }
+        let self_ty = &imp.self_ty;
+        for member in &imp.items {
+            let syn::ImplItem::Fn(f) = member else {
+                continue;
+            };
+            if f.sig.ident != "send" || f.sig.asyncness.is_none() {
+                continue;
+            }
+            let syn::ReturnType::Type(_, output) = &f.sig.output else {
+                continue;
+            };
+            impls.push(quote! {
+                impl<'a> crate::client::Operation for #self_ty {
+                    type Output = #output;
+                    fn send_operation(self) -> impl ::std::future::Future<Output = Self::Output> + Send {
+                        self.send()
+                    }
+                }
+            });
+        }
+    }
+    Ok(quote!(#(#impls)*))
 }
 
 /// A string enum that decodes values it does not know into `Unknown(String)`.
@@ -272,7 +337,13 @@ fn page_impl(op: &PageOperation) -> TokenStream {
             quote!(self.limit(crate::wire::#int::from(#prim::from(limit)))),
         )
     } else {
-        (quote!(true), quote!({ let _ = limit; self }))
+        (
+            quote!(true),
+            quote!({
+                let _ = limit;
+                self
+            }),
+        )
     };
     quote! {
         impl<'a> crate::ext::Paginate<'a> for #builder<'a> {

@@ -243,7 +243,10 @@ fn walk_document(doc: &mut Value, ctx: &mut Ctx) -> Result<()> {
 
 fn walk_operation(op: &mut Value, ptr: &str, ctx: &mut Ctx) -> Result<()> {
     let Some(op_id) = op.get("operationId").and_then(Value::as_str) else {
-        return fail(ptr, "every operation needs an operationId (it names the method)");
+        return fail(
+            ptr,
+            "every operation needs an operationId (it names the method)",
+        );
     };
     let hint = pascal(op_id);
     if op.get("callbacks").is_some() {
@@ -506,7 +509,9 @@ fn type_arrays(schema: &mut Value, ptr: &str, ctx: &mut Ctx) -> Result<()> {
         other => {
             return fail(
                 ptr,
-                format!("type union {other:?} is not understood (only [T, null] and [integer, string])"),
+                format!(
+                    "type union {other:?} is not understood (only [T, null] and [integer, string])"
+                ),
             );
         }
     }
@@ -547,7 +552,10 @@ fn null_branches(schema: &mut Value, ptr: &str) -> Result<()> {
         if !branches.iter().any(is_null) {
             continue;
         }
-        if let Some(b) = branches.iter().find(|b| is_null(b) && b.as_object().unwrap().len() > 1) {
+        if let Some(b) = branches
+            .iter()
+            .find(|b| is_null(b) && b.as_object().unwrap().len() > 1)
+        {
             return fail(ptr, format!("a null branch with other keywords: {b}"));
         }
         let rest: Vec<Value> = branches.iter().filter(|b| !is_null(b)).cloned().collect();
@@ -652,7 +660,10 @@ fn drop_ref_siblings(holder: &mut Value, ptr: &str) -> Result<()> {
     if obj.contains_key("$ref") && obj.len() > 1 {
         obj.retain(|k, _| k == "$ref" || !matches!(k.as_str(), "summary" | "description"));
         if obj.len() > 1 {
-            return fail(ptr, "a reference with siblings other than summary/description");
+            return fail(
+                ptr,
+                "a reference with siblings other than summary/description",
+            );
         }
     }
     Ok(())
@@ -816,7 +827,12 @@ pub fn replacements(doc: &Value) -> Vec<Replacement> {
         if schema.get("x-deck-open-enum") == Some(&json!(true)) {
             let values = schema["enum"]
                 .as_array()
-                .map(|v| v.iter().filter_map(Value::as_str).map(String::from).collect())
+                .map(|v| {
+                    v.iter()
+                        .filter_map(Value::as_str)
+                        .map(String::from)
+                        .collect()
+                })
                 .unwrap_or_default();
             out.push(Replacement::OpenEnum {
                 name: name.clone(),
@@ -885,7 +901,10 @@ mod tests {
         move_31_top_level(&mut doc).unwrap();
         assert!(doc.get("webhooks").is_none() && doc.get("jsonSchemaDialect").is_none());
         assert_eq!(doc["x-webhooks"], json!({"run.completed": {}}));
-        assert_eq!(doc["info"]["license"], json!({"name": "MIT", "x-identifier": "MIT"}));
+        assert_eq!(
+            doc["info"]["license"],
+            json!({"name": "MIT", "x-identifier": "MIT"})
+        );
         let mut bad = json!({"openapi": "3.1.1", "components": {"pathItems": {}}});
         assert!(move_31_top_level(&mut bad).is_err());
     }
@@ -923,7 +942,8 @@ mod tests {
 
     #[test]
     fn numeric_exclusive_bounds_become_30_form() {
-        let mut s = schema(json!({"type": "integer", "exclusiveMinimum": 0, "exclusiveMaximum": 10}));
+        let mut s =
+            schema(json!({"type": "integer", "exclusiveMinimum": 0, "exclusiveMaximum": 10}));
         numeric_exclusive_bounds(&mut s, "").unwrap();
         assert_eq!(
             s,
@@ -938,13 +958,23 @@ mod tests {
         let mut ctx = Ctx::default();
         let mut s = schema(json!({"type": ["null", "string"], "description": "d"}));
         type_arrays(&mut s, "/x", &mut ctx).unwrap();
-        assert_eq!(s, json!({"type": "string", "nullable": true, "description": "d"}));
+        assert_eq!(
+            s,
+            json!({"type": "string", "nullable": true, "description": "d"})
+        );
 
-        let mut n = schema(json!({"type": ["integer", "string"], "pattern": DIGITS_PATTERN, "format": "int64"}));
+        let mut n = schema(
+            json!({"type": ["integer", "string"], "pattern": DIGITS_PATTERN, "format": "int64"}),
+        );
         type_arrays(&mut n, "/x", &mut ctx).unwrap();
-        assert_eq!(n, json!({"allOf": [{"$ref": "#/components/schemas/Int64OrString"}]}));
+        assert_eq!(
+            n,
+            json!({"allOf": [{"$ref": "#/components/schemas/Int64OrString"}]})
+        );
 
-        let mut nn = schema(json!({"type": ["null", "integer", "string"], "pattern": DIGITS_PATTERN, "format": "int32"}));
+        let mut nn = schema(
+            json!({"type": ["null", "integer", "string"], "pattern": DIGITS_PATTERN, "format": "int32"}),
+        );
         type_arrays(&mut nn, "/x", &mut ctx).unwrap();
         assert_eq!(
             nn,
@@ -955,13 +985,16 @@ mod tests {
 
         let mut odd = schema(json!({"type": ["boolean", "string"]}));
         assert!(type_arrays(&mut odd, "/x", &mut ctx).is_err());
-        let mut other_pattern = schema(json!({"type": ["integer", "string"], "pattern": "^[0-9a-f]+$"}));
+        let mut other_pattern =
+            schema(json!({"type": ["integer", "string"], "pattern": "^[0-9a-f]+$"}));
         assert!(type_arrays(&mut other_pattern, "/x", &mut ctx).is_err());
     }
 
     #[test]
     fn null_branches_become_nullable() {
-        let mut r = schema(json!({"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/J"}], "description": "d"}));
+        let mut r = schema(
+            json!({"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/J"}], "description": "d"}),
+        );
         null_branches(&mut r, "").unwrap();
         assert_eq!(
             r,
@@ -970,7 +1003,8 @@ mod tests {
         let mut inline = schema(json!({"anyOf": [{"type": "string"}, {"type": "null"}]}));
         null_branches(&mut inline, "").unwrap();
         assert_eq!(inline, json!({"type": "string", "nullable": true}));
-        let mut many = schema(json!({"oneOf": [{"type": "null"}, {"type": "string"}, {"type": "integer"}]}));
+        let mut many =
+            schema(json!({"oneOf": [{"type": "null"}, {"type": "string"}, {"type": "integer"}]}));
         null_branches(&mut many, "").unwrap();
         assert_eq!(
             many,
@@ -984,8 +1018,13 @@ mod tests {
     fn open_string_enums_are_hoisted_and_marked() {
         let mut ctx = Ctx::default();
         let mut inline = schema(json!({"type": "string", "enum": ["a", "b"], "description": "d"}));
-        open_string_enums(&mut inline, "/components/schemas/Item/properties/purpose", "ItemPurpose", &mut ctx)
-            .unwrap();
+        open_string_enums(
+            &mut inline,
+            "/components/schemas/Item/properties/purpose",
+            "ItemPurpose",
+            &mut ctx,
+        )
+        .unwrap();
         assert_eq!(
             inline,
             json!({"allOf": [{"$ref": "#/components/schemas/ItemPurpose"}], "description": "d"})
@@ -1031,10 +1070,14 @@ mod tests {
             "application/*+json": {"schema": s}, "text/plain": {"schema": s}
         }});
         keep_json_media_type(&mut body, "").unwrap();
-        assert_eq!(body, json!({"content": {"application/json": {"schema": s}}}));
+        assert_eq!(
+            body,
+            json!({"content": {"application/json": {"schema": s}}})
+        );
         let mut multipart = json!({"content": {"multipart/form-data": {"schema": s}}});
         assert!(keep_json_media_type(&mut multipart, "").is_err());
-        let mut differing = json!({"content": {"application/json": {"schema": s}, "text/json": {"schema": {}}}});
+        let mut differing =
+            json!({"content": {"application/json": {"schema": s}, "text/json": {"schema": {}}}});
         assert!(keep_json_media_type(&mut differing, "").is_err());
     }
 
@@ -1065,8 +1108,17 @@ mod tests {
             "components": {"schemas": {"ErrorResponse": {}, "ValidationErrorResponse": {}}}
         });
         add_error_body(&mut doc).unwrap();
-        assert_eq!(doc["components"]["schemas"][ERROR_BODY]["oneOf"].as_array().unwrap().len(), 2);
-        doc["components"]["schemas"].as_object_mut().unwrap().remove("ErrorResponse");
+        assert_eq!(
+            doc["components"]["schemas"][ERROR_BODY]["oneOf"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
+        doc["components"]["schemas"]
+            .as_object_mut()
+            .unwrap()
+            .remove("ErrorResponse");
         assert!(add_error_body(&mut doc).is_err());
     }
 
@@ -1079,7 +1131,10 @@ mod tests {
         }}});
         let r = replacements(&doc);
         assert_eq!(r.len(), 2);
-        assert!(r.contains(&Replacement::Int { name: "Int32OrString".into(), bits: 32 }));
+        assert!(r.contains(&Replacement::Int {
+            name: "Int32OrString".into(),
+            bits: 32
+        }));
     }
 
     #[test]

@@ -5,13 +5,25 @@ use std::path::Path;
 use std::process::ExitCode;
 
 /// Writes (or, with `check`, compares) the union of `fragments/*.yaml` and `transcribed`.
-pub fn run(fragments: &Path, transcribed: &Path, out: &Path, check: bool) -> Result<ExitCode, String> {
+pub fn run(
+    fragments: &Path,
+    transcribed: &Path,
+    out: &Path,
+    check: bool,
+) -> Result<ExitCode, String> {
     let doc = assemble(fragments, transcribed)?;
-    let text = format!("{}\n", serde_json::to_string_pretty(&doc).expect("JSON values serialise"));
+    let text = format!(
+        "{}\n",
+        serde_json::to_string_pretty(&doc).expect("JSON values serialise")
+    );
     if check {
-        let current = std::fs::read_to_string(out).map_err(|e| format!("{}: {e}", out.display()))?;
+        let current =
+            std::fs::read_to_string(out).map_err(|e| format!("{}: {e}", out.display()))?;
         if current != text {
-            eprintln!("{} differs from the assembled union; run `cargo xtask spec assemble`", out.display());
+            eprintln!(
+                "{} differs from the assembled union; run `cargo xtask spec assemble`",
+                out.display()
+            );
             return Ok(ExitCode::from(1));
         }
         println!("{} matches the union of its sources", out.display());
@@ -39,8 +51,10 @@ pub fn assemble(fragments: &Path, transcribed: &Path) -> Result<Value, String> {
         let fragment = parse_fragment(&text).map_err(|e| format!("{}: {e}", file.display()))?;
         merge(&mut union, fragment, &file.display().to_string(), "")?;
     }
-    let text = std::fs::read_to_string(transcribed).map_err(|e| format!("{}: {e}", transcribed.display()))?;
-    let extra: Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", transcribed.display()))?;
+    let text = std::fs::read_to_string(transcribed)
+        .map_err(|e| format!("{}: {e}", transcribed.display()))?;
+    let extra: Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", transcribed.display()))?;
     merge(&mut union, extra, &transcribed.display().to_string(), "")?;
     Ok(union)
 }
@@ -51,7 +65,9 @@ pub fn assemble(fragments: &Path, transcribed: &Path) -> Result<Value, String> {
 pub fn parse_fragment(text: &str) -> Result<Value, String> {
     let mut lines: Vec<&str> = Vec::new();
     for line in text.lines() {
-        if line.trim_end() == "components:" && lines.last().is_some_and(|l| l.trim_end() == "components:") {
+        if line.trim_end() == "components:"
+            && lines.last().is_some_and(|l| l.trim_end() == "components:")
+        {
             continue;
         }
         lines.push(line);
@@ -105,10 +121,21 @@ fn is_definition(pointer: &str) -> bool {
     let path_item = pointer
         .strip_prefix("/paths/")
         .is_some_and(|rest| !rest.contains('/'));
-    path_item || matches!(pointer, "/components/schemas" | "/components/securitySchemes")
+    path_item
+        || matches!(
+            pointer,
+            "/components/schemas" | "/components/securitySchemes"
+        )
 }
 
 fn short(v: &Value) -> String {
     let s = v.to_string();
-    if s.len() > 200 { format!("{}…", &s[..s.char_indices().nth(200).map_or(s.len(), |(i, _)| i)]) } else { s }
+    if s.len() > 200 {
+        format!(
+            "{}…",
+            &s[..s.char_indices().nth(200).map_or(s.len(), |(i, _)| i)]
+        )
+    } else {
+        s
+    }
 }

@@ -14,7 +14,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "cargo xtask", about = "Maintenance commands for the deck crate")]
+#[command(
+    name = "cargo xtask",
+    about = "Maintenance commands for the deck crate"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -1,0 +1,100 @@
+//! The API key never appears in `Debug`, `Display`, errors or logs.
+
+mod common;
+
+use common::*;
+use std::sync::{Arc, Mutex};
+use wiremock::matchers::any;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn the_key_appears_in_no_debug_display_error_or_log() {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&server)
+        .await;
+    let builder = deck::Client::builder()
+        .api_key(KEY)
+        .base_url(format!("{}/v2", server.uri()));
+    let builder_debug = format!("{builder:?}");
+    let client = builder
+        .retry(deck::RetryPolicy::default().max_attempts(2))
+        .build()
+        .unwrap();
+
+    let mut rendered = vec![
+        builder_debug,
+        format!("{client:?}"),
+        format!("{:?}", client.retry_policy()),
+    ];
+    let failures = [
+        deck::Error::from(client.get_task().task_id("t").send().await.unwrap_err()),
+        deck::Error::from(client.run_task().task_id("t").send().await.unwrap_err()),
+        deck::Error::from(client.test_api_key().send().await.unwrap_err()),
+        deck::Error::from(
+            client
+                .cancel_task_run()
+                .run_id("r")
+                .send()
+                .await
+                .unwrap_err(),
+        ),
+        deck::Error::from(
+            common::client("http://127.0.0.1:9")
+                .test_api_key()
+                .send()
+                .await
+                .unwrap_err(),
+        ),
+        deck::Client::builder()
+            .api_key(KEY)
+            .base_url("ftp://x")
+            .build()
+            .unwrap_err(),
+        deck::Client::builder()
+            .api_key(KEY)
+            .base_url("http://example.com")
+            .build()
+            .unwrap_err(),
+    ];
+    for e in &failures {
+        rendered.push(format!("{e}"));
+        rendered.push(format!("{e:?}"));
+        rendered.push(format!("{e:#}"));
+    }
+    let log = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    assert!(log.contains("deck.request"), "spans were captured: {log}");
+    rendered.push(log);
+    for text in &rendered {
+        assert!(!text.contains(KEY), "key leaked in: {text}");
+        assert!(!text.contains("TEST_SECRET"), "key leaked in: {text}");
+    }
+    assert!(
+        rendered[1].contains("redacted") || !rendered[1].contains("Bearer"),
+        "{}",
+        rendered[1]
+    );
+}
