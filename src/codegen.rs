@@ -113,7 +113,10 @@ pub fn generate(spec_text: &str) -> Result<Generated, String> {
     append_to_module(&mut file, "builder", operations)?;
 
     let pages = page_operations(&doc);
-    let page_impls: Vec<TokenStream> = pages.iter().map(page_impl).collect();
+    let page_impls = pages
+        .iter()
+        .map(|p| page_impl(&file, p))
+        .collect::<Result<Vec<TokenStream>, String>>()?;
     append_to_module(&mut file, "builder", quote!(#(#page_impls)*))?;
 
     Ok(Generated {
@@ -254,7 +257,6 @@ fn open_enum(name: &str, values: &[String], description: Option<&str>) -> TokenS
 pub struct PageOperation {
     /// The operationId, e.g. `listTaskRuns`.
     pub operation_id: String,
-    page_type: String,
     item_type: String,
     has_limit: bool,
     limit_bits: u8,
@@ -315,7 +317,6 @@ pub fn page_operations(doc: &Value) -> Vec<PageOperation> {
         };
         out.push(PageOperation {
             operation_id: op["operationId"].as_str().unwrap_or_default().to_string(),
-            page_type: page_type.to_string(),
             item_type: item_type.to_string(),
             has_limit: limit.is_some(),
             limit_bits,
@@ -325,55 +326,105 @@ pub fn page_operations(doc: &Value) -> Vec<PageOperation> {
     out
 }
 
-fn page_impl(op: &PageOperation) -> TokenStream {
+/// For a list builder `X`, emits `XQuery` (the builder's parameters without the client, so a
+/// paginator can own them and fetch from a spawned task) and the two pagination impls.
+fn page_impl(file: &syn::File, op: &PageOperation) -> Result<TokenStream, String> {
     let builder = format_ident!("{}", normalize::pascal(&op.operation_id));
-    let page = format_ident!("{}", op.page_type);
+    let query = format_ident!("{}Query", builder);
     let item = format_ident!("{}", op.item_type);
-    let (limit_is_set, with_limit) = if op.has_limit {
+    let fields = builder_fields(file, &builder.to_string())?;
+    let names: Vec<&syn::Ident> = fields.iter().map(|(n, _)| n).collect();
+    let types: Vec<&syn::Type> = fields.iter().map(|(_, t)| t).collect();
+    let with_limit = if op.has_limit {
         let int = format_ident!("Int{}", op.limit_bits);
         let prim = format_ident!("i{}", op.limit_bits);
-        (
-            quote!(matches!(self.limit, Ok(Some(_)))),
-            quote!(self.limit(crate::wire::#int::from(#prim::from(limit)))),
-        )
+        quote! {
+            if let Some(limit) = limit {
+                b = b.limit(crate::wire::#int::from(#prim::from(limit)));
+            }
+        }
     } else {
-        (
-            quote!(true),
-            quote!({
-                let _ = limit;
-                self
-            }),
-        )
+        quote!(let _ = limit;)
     };
-    quote! {
-        impl<'a> crate::ext::Paginate<'a> for #builder<'a> {
-            type Page = super::types::#page;
+    let limit_is_set = if op.has_limit {
+        quote!(matches!(self.limit, Ok(Some(_))))
+    } else {
+        quote!(true)
+    };
+    let doc =
+        format!("The parameters of a [`{builder}`] request, without the client (for pagination).");
+    Ok(quote! {
+        #[doc = #doc]
+        #[derive(Debug, Clone)]
+        pub struct #query {
+            #( #names: #types, )*
+        }
+
+        impl<'a> crate::ext::Paginate for #builder<'a> {
+            type Item = super::types::#item;
+            type Query = #query;
+
+            fn into_query(self) -> (super::Client, #query) {
+                let Self { client, #(#names),* } = self;
+                (client.clone(), #query { #(#names),* })
+            }
+        }
+
+        impl crate::ext::PageQuery for #query {
             type Item = super::types::#item;
 
             fn limit_is_set(&self) -> bool {
                 #limit_is_set
             }
 
-            fn with_limit(self, limit: u8) -> Self {
+            fn fetch<'c>(
+                &self,
+                client: &'c super::Client,
+                cursor: ::std::option::Option<::std::string::String>,
+                limit: ::std::option::Option<u8>,
+            ) -> impl ::std::future::Future<
+                Output = ::std::result::Result<crate::ext::Page<Self::Item>, crate::Error>,
+            > + Send + 'c {
+                let mut b = #builder { client, #( #names: self.#names.clone(), )* };
+                if let Some(cursor) = cursor {
+                    b = b.cursor(cursor);
+                }
                 #with_limit
-            }
-
-            fn with_cursor(self, cursor: ::std::string::String) -> Self {
-                self.cursor(cursor)
-            }
-
-            fn fetch(self) -> impl ::std::future::Future<
-                Output = ::std::result::Result<
-                    super::ResponseValue<Self::Page>,
-                    super::Error<crate::error::ErrorBody>,
-                >,
-            > + Send + 'a {
-                self.send()
-            }
-
-            fn into_page(page: Self::Page) -> crate::ext::Page<Self::Item> {
-                crate::ext::Page::from_parts(page.data, page.has_more, page.next_cursor, page.request_id)
+                async move {
+                    let page = b.send().await.map_err(crate::Error::from)?.into_inner();
+                    Ok(crate::ext::Page::from_parts(
+                        page.data,
+                        page.has_more,
+                        page.next_cursor,
+                        page.request_id,
+                    ))
+                }
             }
         }
+    })
+}
+
+/// The fields of builder struct `name`, without its `client`.
+fn builder_fields(file: &syn::File, name: &str) -> Result<Vec<(syn::Ident, syn::Type)>, String> {
+    for item in &file.items {
+        let syn::Item::Mod(m) = item else { continue };
+        if m.ident != "builder" {
+            continue;
+        }
+        for inner in m.content.iter().flat_map(|c| c.1.iter()) {
+            let syn::Item::Struct(st) = inner else {
+                continue;
+            };
+            if st.ident != name {
+                continue;
+            }
+            return Ok(st
+                .fields
+                .iter()
+                .filter_map(|f| Some((f.ident.clone()?, f.ty.clone())))
+                .filter(|(n, _)| n != "client")
+                .collect());
+        }
     }
+    Err(format!("no builder struct `{name}` in progenitor's output"))
 }

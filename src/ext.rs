@@ -1,32 +1,787 @@
-//! placeholder
-#![allow(missing_docs)]
+//! What the generator cannot know: cursor pagination streams, the `include` flag set, typed
+//! task-run statuses and waiting for a run.
+//!
+//! Pagination is derived from the spec: every list operation whose response is Deck's page
+//! (`{data, has_more, next_cursor, request_id}`) gets a [`Paginate`] impl from the build script,
+//! so a list endpoint added by a spec refresh is paginated with no code here.
+
+use crate::Client;
+use crate::error::Error;
+use crate::types::{GetTaskRunResponse, TaskRunScreenshot, TaskRunStorageItem};
+use futures::stream::{self, BoxStream, Stream, StreamExt};
+use std::collections::{BTreeSet, HashSet};
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::hash::{Hash, Hasher};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+/// Deck's largest page; the paginator asks for it unless you set a limit.
+pub const MAX_PAGE_SIZE: u8 = 100;
+
+// ---------------------------------------------------------------------------------------------
+// Pagination
+// ---------------------------------------------------------------------------------------------
+
+/// One page of a list.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Page<T> {
+    /// The items of this page (possibly none, even when more pages follow).
     pub items: Vec<T>,
+    /// Whether Deck said more pages follow.
+    pub has_more: bool,
+    /// The cursor of the next page, if any.
+    pub next_cursor: Option<String>,
+    /// Deck's request id for this page.
+    pub request_id: Option<String>,
 }
+
 impl<T> Page<T> {
+    /// Builds a page from the generated page type's fields (whatever their optionality).
     pub fn from_parts(
         items: Vec<T>,
-        _h: impl Into<Option<bool>>,
-        _n: impl Into<Option<String>>,
-        _r: impl Into<Option<String>>,
+        has_more: impl Into<Option<bool>>,
+        next_cursor: impl Into<Option<String>>,
+        request_id: impl Into<Option<String>>,
     ) -> Self {
-        Page { items }
+        // An empty cursor means none; a missing `has_more` defers to the cursor.
+        let next_cursor = next_cursor.into().filter(|c| !c.is_empty());
+        let has_more = has_more.into().unwrap_or(next_cursor.is_some());
+        Self {
+            items,
+            has_more,
+            next_cursor,
+            request_id: request_id.into(),
+        }
+    }
+
+    /// The cursor to follow: `None` when Deck said this is the last page or gave no cursor.
+    fn follow(&self) -> Option<&str> {
+        self.next_cursor.as_deref().filter(|_| self.has_more)
     }
 }
-pub trait Paginate<'a>: Sized {
-    type Page;
-    type Item;
+
+/// A list operation's parameters without the client (generated for every list operation).
+pub trait PageQuery: Clone + Send + Sync + 'static {
+    /// The list item type.
+    type Item: Send + 'static;
+    /// Whether the caller set `limit`.
     fn limit_is_set(&self) -> bool;
-    fn with_limit(self, limit: u8) -> Self;
-    fn with_cursor(self, cursor: String) -> Self;
-    fn fetch(
-        self,
-    ) -> impl std::future::Future<
-        Output = Result<
-            crate::ResponseValue<Self::Page>,
-            progenitor_client::Error<crate::error::ErrorBody>,
-        >,
-    > + Send
-    + 'a;
-    fn into_page(page: Self::Page) -> Page<Self::Item>;
+    /// Fetches one page: the query's own cursor when `cursor` is `None`.
+    fn fetch<'c>(
+        &self,
+        client: &'c Client,
+        cursor: Option<String>,
+        limit: Option<u8>,
+    ) -> impl Future<Output = Result<Page<Self::Item>, Error>> + Send + 'c;
+}
+
+/// Pagination on list request builders (`client.list_task_runs()…`). Filters set on the
+/// builder are sent with every page.
+///
+/// ```no_run
+/// # async fn f(client: &deck::Client) -> Result<(), deck::Error> {
+/// use deck::ext::Paginate;
+/// use futures::TryStreamExt;
+///
+/// // Every running run, streamed page by page (100 per request, next page prefetched).
+/// let mut runs = client.list_task_runs().status(vec!["running".to_string()]).items();
+/// while let Some(run) = runs.try_next().await? {
+///     println!("{} {}", run.id, run.status);
+/// }
+///
+/// // The first 250 tasks of an agent, collected.
+/// let tasks = client.list_tasks().agent_id("agt_1").max_items(250).collect_all().await?;
+/// # Ok(()) }
+/// ```
+pub trait Paginate: Sized {
+    /// The list item type.
+    type Item: Send + 'static;
+    /// The builder's parameters, owned.
+    type Query: PageQuery<Item = Self::Item>;
+
+    /// Splits the builder into a client and its parameters.
+    fn into_query(self) -> (Client, Self::Query);
+
+    /// A paginator to configure (page size, item cap, prefetch).
+    fn into_paginator(self) -> Paginator<Self::Query> {
+        let (client, query) = self.into_query();
+        Paginator {
+            client,
+            query,
+            page_size: None,
+            max_items: None,
+            prefetch: true,
+        }
+    }
+
+    /// Every item of every page, as a stream. An error ends the stream.
+    fn items(self) -> BoxStream<'static, Result<Self::Item, Error>> {
+        self.into_paginator().items()
+    }
+
+    /// Whole pages (items, `has_more`, `request_id`), as a stream. An error ends the stream.
+    fn pages(self) -> BoxStream<'static, Result<Page<Self::Item>, Error>> {
+        self.into_paginator().pages()
+    }
+
+    /// A paginator that stops after `n` items.
+    fn max_items(self, n: usize) -> Paginator<Self::Query> {
+        self.into_paginator().max_items(n)
+    }
+
+    /// Every item of every page, collected.
+    fn collect_all(self) -> impl Future<Output = Result<Vec<Self::Item>, Error>> + Send {
+        self.into_paginator().collect_all()
+    }
+}
+
+/// Configures how a list is paged; build one with [`Paginate::into_paginator`].
+#[derive(Clone, Debug)]
+pub struct Paginator<Q> {
+    client: Client,
+    query: Q,
+    page_size: Option<u8>,
+    max_items: Option<usize>,
+    prefetch: bool,
+}
+
+impl<Q: PageQuery> Paginator<Q> {
+    /// Items per request (1–100). Default: the builder's `limit` if set, else 100.
+    pub fn page_size(mut self, size: u8) -> Self {
+        self.page_size = Some(size.clamp(1, MAX_PAGE_SIZE));
+        self
+    }
+
+    /// Stop after `n` items (no further page is requested once they are in).
+    pub fn max_items(mut self, n: usize) -> Self {
+        self.max_items = Some(n);
+        self
+    }
+
+    /// Fetch page N+1 while page N is processed (default on; needs a Tokio runtime, and falls
+    /// back to sequential paging without one). Memory stays within about two pages.
+    pub fn prefetch(mut self, prefetch: bool) -> Self {
+        self.prefetch = prefetch;
+        self
+    }
+
+    /// The `limit` to send: the caller's if set, else the page size, shrunk to the item cap.
+    fn limit(&self) -> Option<u8> {
+        if self.page_size.is_none() && self.query.limit_is_set() {
+            return None;
+        }
+        let size = self.page_size.unwrap_or(MAX_PAGE_SIZE);
+        let capped = match self.max_items {
+            Some(n) => size.min(u8::try_from(n.max(1)).unwrap_or(MAX_PAGE_SIZE)),
+            None => size,
+        };
+        Some(capped)
+    }
+
+    /// Whole pages as a stream.
+    pub fn pages(self) -> BoxStream<'static, Result<Page<Q::Item>, Error>> {
+        let limit = self.limit();
+        let max_items = self.max_items;
+        let pages = sequential_pages(self.client, self.query, limit);
+        let pages = match max_items {
+            Some(n) => cap_pages(pages, n),
+            None => pages,
+        };
+        if self.prefetch {
+            prefetched(pages)
+        } else {
+            pages
+        }
+    }
+
+    /// Items as a stream.
+    pub fn items(self) -> BoxStream<'static, Result<Q::Item, Error>> {
+        let max_items = self.max_items;
+        let items = self
+            .pages()
+            .flat_map(|page| match page {
+                Ok(page) => stream::iter(page.items).map(Ok).left_stream(),
+                Err(e) => stream::once(async { Err(e) }).right_stream(),
+            })
+            .boxed();
+        match max_items {
+            Some(n) => items.take(n).boxed(),
+            None => items,
+        }
+    }
+
+    /// Every item, collected (up to the cap).
+    pub async fn collect_all(self) -> Result<Vec<Q::Item>, Error> {
+        let mut items = self.items();
+        let mut all = Vec::new();
+        while let Some(item) = items.next().await {
+            all.push(item?);
+        }
+        Ok(all)
+    }
+}
+
+enum Cursor {
+    First,
+    Next(String),
+    Done,
+}
+
+/// Pages one after another, each requested when the previous one has been taken.
+fn sequential_pages<Q: PageQuery>(
+    client: Client,
+    query: Q,
+    limit: Option<u8>,
+) -> BoxStream<'static, Result<Page<Q::Item>, Error>> {
+    struct State<Q> {
+        client: Client,
+        query: Q,
+        limit: Option<u8>,
+        cursor: Cursor,
+        seen: HashSet<u64>,
+        pending_error: Option<Error>,
+    }
+    let state = State {
+        client,
+        query,
+        limit,
+        cursor: Cursor::First,
+        seen: HashSet::new(),
+        pending_error: None,
+    };
+    stream::unfold(state, |mut s| async move {
+        if let Some(error) = s.pending_error.take() {
+            return Some((Err(error), s));
+        }
+        let cursor = match std::mem::replace(&mut s.cursor, Cursor::Done) {
+            Cursor::Done => return None,
+            Cursor::First => None,
+            Cursor::Next(c) => Some(c),
+        };
+        // On error the cursor stays `Done`: the error is yielded once and the stream ends.
+        let page = match s.query.fetch(&s.client, cursor, s.limit).await {
+            Ok(page) => page,
+            Err(e) => return Some((Err(e), s)),
+        };
+        if let Some(next) = page.follow() {
+            if s.seen.insert(hash(next)) {
+                s.cursor = Cursor::Next(next.to_string());
+            } else {
+                // Deliver this page, then the error, then stop.
+                s.pending_error = Some(Error::Pagination(format!(
+                    "Deck returned cursor {next:?} a second time; stopping instead of looping"
+                )));
+            }
+        }
+        Some((Ok(page), s))
+    })
+    .boxed()
+}
+
+fn hash(cursor: &str) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    cursor.hash(&mut h);
+    h.finish()
+}
+
+/// Stops requesting pages once `n` items have been delivered.
+fn cap_pages<T: Send + 'static>(
+    pages: BoxStream<'static, Result<Page<T>, Error>>,
+    n: usize,
+) -> BoxStream<'static, Result<Page<T>, Error>> {
+    pages
+        .scan(0usize, move |delivered, page| {
+            if *delivered >= n {
+                return futures::future::ready(None);
+            }
+            if let Ok(p) = &page {
+                *delivered += p.items.len();
+            }
+            futures::future::ready(Some(page))
+        })
+        .boxed()
+}
+
+/// Runs `pages` in a spawned task one page ahead of the consumer. The task waits for room in a
+/// one-slot channel *before* fetching, so at most two pages exist at once: the one the consumer
+/// holds and the one in the slot. Dropping the stream aborts the task.
+fn prefetched<T: Send + 'static>(
+    mut pages: BoxStream<'static, Result<Page<T>, Error>>,
+) -> BoxStream<'static, Result<Page<T>, Error>> {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return pages;
+    }
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok(permit) = tx.reserve().await else {
+                return;
+            };
+            match pages.next().await {
+                Some(page) => permit.send(page),
+                None => return,
+            }
+        }
+    });
+    Prefetched { rx, task }.boxed()
+}
+
+struct Prefetched<T> {
+    rx: tokio::sync::mpsc::Receiver<T>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl<T> Stream for Prefetched<T> {
+    type Item = T;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        self.rx.poll_recv(cx)
+    }
+}
+
+impl<T> Drop for Prefetched<T> {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Include flags
+// ---------------------------------------------------------------------------------------------
+
+/// The sections `GET /task-runs/{run_id}` adds on request (`?include=input,storage`).
+///
+/// Renders a stable, de-duplicated, comma-joined value; pass it to `.include(..)`:
+///
+/// ```
+/// use deck::ext::Include;
+/// let flags = Include::STORAGE | Include::INPUT | Include::INPUT;
+/// assert_eq!(flags.to_string(), "input,storage");
+/// assert_eq!(Include::new().artifacts().other("screenshots").to_string(), "artifacts,screenshots");
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Include {
+    bits: u8,
+    other: BTreeSet<String>,
+}
+
+const KNOWN_SECTIONS: [(u8, &str); 3] = [(1, "input"), (2, "storage"), (4, "artifacts")];
+
+impl Include {
+    /// `input`: the run's input (and `tokenized`).
+    pub const INPUT: Include = Include::bit(1);
+    /// `storage`: captured files with their extraction.
+    pub const STORAGE: Include = Include::bit(2);
+    /// `artifacts`: screenshots and reasoning.
+    pub const ARTIFACTS: Include = Include::bit(4);
+
+    const fn bit(bits: u8) -> Self {
+        Include {
+            bits,
+            other: BTreeSet::new(),
+        }
+    }
+
+    /// No sections.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every section this crate knows.
+    pub fn all() -> Self {
+        Self::INPUT | Self::STORAGE | Self::ARTIFACTS
+    }
+
+    /// Adds `input`.
+    pub fn input(self) -> Self {
+        self | Self::INPUT
+    }
+
+    /// Adds `storage`.
+    pub fn storage(self) -> Self {
+        self | Self::STORAGE
+    }
+
+    /// Adds `artifacts`.
+    pub fn artifacts(self) -> Self {
+        self | Self::ARTIFACTS
+    }
+
+    /// Adds a value this crate does not know yet (e.g. the older `screenshots`). Known names
+    /// map to their flag; empty or comma-holding names are ignored.
+    pub fn other(mut self, name: impl Into<String>) -> Self {
+        let name = name.into();
+        let name = name.trim();
+        if name.is_empty() || name.contains(',') {
+            return self;
+        }
+        match KNOWN_SECTIONS.iter().find(|(_, n)| *n == name) {
+            Some((bit, _)) => self.bits |= bit,
+            None => {
+                self.other.insert(name.to_string());
+            }
+        }
+        self
+    }
+
+    /// Whether nothing is requested.
+    pub fn is_empty(&self) -> bool {
+        self.bits == 0 && self.other.is_empty()
+    }
+
+    /// Whether `section` (`input`, `storage`, …) is requested.
+    pub fn contains(&self, section: &str) -> bool {
+        KNOWN_SECTIONS
+            .iter()
+            .any(|(bit, n)| *n == section && self.bits & bit != 0)
+            || self.other.contains(section)
+    }
+}
+
+impl std::ops::BitOr for Include {
+    type Output = Include;
+    fn bitor(mut self, rhs: Include) -> Include {
+        self.bits |= rhs.bits;
+        self.other.extend(rhs.other);
+        self
+    }
+}
+
+impl fmt::Display for Include {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let known = KNOWN_SECTIONS
+            .iter()
+            .filter(|(bit, _)| self.bits & bit != 0)
+            .map(|(_, n)| *n);
+        let all: Vec<&str> = known.chain(self.other.iter().map(String::as_str)).collect();
+        f.write_str(&all.join(","))
+    }
+}
+
+impl From<Include> for String {
+    fn from(include: Include) -> String {
+        include.to_string()
+    }
+}
+
+/// A response section that is only sent when requested with [`Include`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Section<T> {
+    /// The section was not in the response (not requested).
+    NotRequested,
+    /// The section was sent (it may be empty).
+    Returned(T),
+}
+
+impl<T> Section<T> {
+    /// The returned value, if the section was sent.
+    pub fn returned(self) -> Option<T> {
+        match self {
+            Section::Returned(v) => Some(v),
+            Section::NotRequested => None,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Task-run lifecycle
+// ---------------------------------------------------------------------------------------------
+
+/// A task run's status. Unknown values are kept, never an error.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum RunStatus {
+    /// Waiting to start.
+    Queued,
+    /// The agent is working.
+    Running,
+    /// Cancellation requested; the agent is stopping (also sent as `cancelling`).
+    Canceling,
+    /// Paused for input (MFA code, security question): submit it to resume.
+    InteractionRequired,
+    /// Paused waiting for you to approve it.
+    ReviewRequired,
+    /// Finished; see the result.
+    Completed,
+    /// Canceled.
+    Canceled,
+    /// Failed; see the run's `errors`.
+    Failed,
+    /// A status this crate does not know.
+    Unknown(String),
+}
+
+impl RunStatus {
+    /// Parses a wire value.
+    pub fn parse(value: &str) -> Self {
+        match value {
+            "queued" => Self::Queued,
+            "running" => Self::Running,
+            "canceling" | "cancelling" => Self::Canceling,
+            "interaction_required" => Self::InteractionRequired,
+            "review_required" => Self::ReviewRequired,
+            "completed" => Self::Completed,
+            "canceled" | "cancelled" => Self::Canceled,
+            "failed" => Self::Failed,
+            other => Self::Unknown(other.to_string()),
+        }
+    }
+
+    /// The run will not change any more.
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, Self::Completed | Self::Canceled | Self::Failed)
+    }
+
+    /// The run is paused until you act: submit interaction input or approve it.
+    pub fn needs_input(&self) -> bool {
+        matches!(self, Self::InteractionRequired | Self::ReviewRequired)
+    }
+}
+
+impl fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Canceling => "canceling",
+            Self::InteractionRequired => "interaction_required",
+            Self::ReviewRequired => "review_required",
+            Self::Completed => "completed",
+            Self::Canceled => "canceled",
+            Self::Failed => "failed",
+            Self::Unknown(s) => s,
+        })
+    }
+}
+
+/// A finished run's result. Unknown values are kept, never an error.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum RunResult {
+    /// `success`.
+    Success,
+    /// `failure`.
+    Failure,
+    /// `unknown`: Deck could not tell whether the run achieved its goal.
+    Undetermined,
+    /// A result this crate does not know.
+    Unknown(String),
+}
+
+impl RunResult {
+    /// Parses a wire value.
+    pub fn parse(value: &str) -> Self {
+        match value {
+            "success" => Self::Success,
+            "failure" => Self::Failure,
+            "unknown" => Self::Undetermined,
+            other => Self::Unknown(other.to_string()),
+        }
+    }
+}
+
+impl GetTaskRunResponse {
+    /// The typed status.
+    pub fn run_status(&self) -> RunStatus {
+        RunStatus::parse(&self.status)
+    }
+
+    /// The typed result (`None` while the run is not finished).
+    pub fn run_result(&self) -> Option<RunResult> {
+        self.result.as_deref().map(RunResult::parse)
+    }
+
+    /// The captured files: [`Section::NotRequested`] unless fetched with [`Include::STORAGE`].
+    pub fn storage_section(&self) -> Section<&[TaskRunStorageItem]> {
+        match &self.storage {
+            Some(items) => Section::Returned(items),
+            None => Section::NotRequested,
+        }
+    }
+
+    /// The screenshots: [`Section::NotRequested`] unless fetched with [`Include::ARTIFACTS`].
+    pub fn screenshots_section(&self) -> Section<&[TaskRunScreenshot]> {
+        match &self.artifacts {
+            Some(artifacts) => Section::Returned(&artifacts.screenshots),
+            None => Section::NotRequested,
+        }
+    }
+}
+
+impl crate::types::ListTaskRunData {
+    /// The typed status.
+    pub fn run_status(&self) -> RunStatus {
+        RunStatus::parse(&self.status)
+    }
+
+    /// The typed result (`None` while the run is not finished).
+    pub fn run_result(&self) -> Option<RunResult> {
+        self.result.as_deref().map(RunResult::parse)
+    }
+}
+
+/// Waits for a task run to finish or to need input; build with [`Client::wait_for_task_run`].
+///
+/// Polls `GET /task-runs/{run_id}`, starting at `initial_interval` and growing by half each
+/// time up to `max_interval`, until the run is terminal or needs input, or `timeout` passes.
+#[derive(Debug)]
+#[must_use = "a wait does nothing until awaited"]
+pub struct WaitForTaskRun<'a> {
+    client: &'a Client,
+    run_id: String,
+    include: Option<Include>,
+    timeout: Duration,
+    initial_interval: Duration,
+    max_interval: Duration,
+}
+
+impl<'a> WaitForTaskRun<'a> {
+    /// Overall time limit (default 30 minutes, Deck's default task timeout).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// First poll interval (default 1 s).
+    pub fn initial_interval(mut self, interval: Duration) -> Self {
+        self.initial_interval = interval;
+        self
+    }
+
+    /// Longest poll interval (default 10 s).
+    pub fn max_interval(mut self, interval: Duration) -> Self {
+        self.max_interval = interval;
+        self
+    }
+
+    /// Sections to include in the returned run.
+    pub fn include(mut self, include: Include) -> Self {
+        self.include = Some(include);
+        self
+    }
+
+    /// Polls until the run is terminal or needs input; returns that run.
+    pub async fn send(self) -> Result<GetTaskRunResponse, Error> {
+        let started = tokio::time::Instant::now();
+        let mut interval = self.initial_interval;
+        loop {
+            let mut request = self.client.get_task_run().run_id(self.run_id.as_str());
+            if let Some(include) = self.include.clone().filter(|i| !i.is_empty()) {
+                request = request.include(include);
+            }
+            let run = request.send().await?.into_inner();
+            let status = run.run_status();
+            tracing::debug!(run_id = %self.run_id, %status, "polled task run");
+            if status.is_terminal() || status.needs_input() {
+                return Ok(run);
+            }
+            let waited = started.elapsed();
+            if waited >= self.timeout {
+                return Err(Error::WaitTimeout {
+                    run_id: self.run_id,
+                    last_status: run.status,
+                    waited,
+                });
+            }
+            tokio::time::sleep(interval.min(self.timeout - waited)).await;
+            interval = interval.mul_f64(1.5).min(self.max_interval);
+        }
+    }
+}
+
+impl<'a> IntoFuture for WaitForTaskRun<'a> {
+    type Output = Result<GetTaskRunResponse, Error>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+impl Client {
+    /// Waits until task run `run_id` is terminal or needs input (see [`WaitForTaskRun`]).
+    ///
+    /// ```no_run
+    /// # async fn f(client: &deck::Client) -> Result<(), deck::Error> {
+    /// use std::time::Duration;
+    /// let run = client
+    ///     .wait_for_task_run("trun_123")
+    ///     .timeout(Duration::from_secs(600))
+    ///     .await?;
+    /// if run.run_status().needs_input() {
+    ///     // answer with client.submit_task_run_interaction()
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn wait_for_task_run(&self, run_id: impl Into<String>) -> WaitForTaskRun<'_> {
+        WaitForTaskRun {
+            client: self,
+            run_id: run_id.into(),
+            include: None,
+            timeout: Duration::from_secs(30 * 60),
+            initial_interval: Duration::from_secs(1),
+            max_interval: Duration::from_secs(10),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn include_renders_stable_deduplicated_values() {
+        assert_eq!(
+            (Include::ARTIFACTS | Include::INPUT).to_string(),
+            "input,artifacts"
+        );
+        assert_eq!(Include::new().storage().storage().to_string(), "storage");
+        assert_eq!(Include::new().other("input").to_string(), "input");
+        assert_eq!(
+            Include::new()
+                .other("b")
+                .other("a")
+                .other("")
+                .other("x,y")
+                .to_string(),
+            "a,b"
+        );
+        assert!(Include::new().is_empty());
+        assert!(Include::all().contains("storage") && !Include::INPUT.contains("storage"));
+    }
+
+    #[test]
+    fn statuses_and_results_parse_with_fallbacks() {
+        assert_eq!(RunStatus::parse("cancelling"), RunStatus::Canceling);
+        assert_eq!(RunStatus::parse("canceling"), RunStatus::Canceling);
+        assert_eq!(
+            RunStatus::parse("paused"),
+            RunStatus::Unknown("paused".into())
+        );
+        assert!(RunStatus::parse("failed").is_terminal());
+        assert!(!RunStatus::parse("running").is_terminal());
+        assert!(RunStatus::parse("interaction_required").needs_input());
+        assert!(RunStatus::parse("review_required").needs_input());
+        assert_eq!(RunResult::parse("unknown"), RunResult::Undetermined);
+        assert_eq!(
+            RunResult::parse("partial"),
+            RunResult::Unknown("partial".into())
+        );
+        assert_eq!(
+            RunStatus::parse("interaction_required").to_string(),
+            "interaction_required"
+        );
+    }
+
+    #[test]
+    fn page_follow_rules() {
+        let p = Page::<u8>::from_parts(vec![], Some(true), Some("c".to_string()), None);
+        assert_eq!(p.follow(), Some("c"));
+        let last = Page::<u8>::from_parts(vec![], Some(false), Some("c".to_string()), None);
+        assert_eq!(last.follow(), None);
+        let no_cursor = Page::<u8>::from_parts(vec![], Some(true), None::<String>, None);
+        assert_eq!(no_cursor.follow(), None);
+        let empty_cursor = Page::<u8>::from_parts(vec![], Some(true), Some(String::new()), None);
+        assert_eq!(empty_cursor.follow(), None);
+        let missing_flag = Page::<u8>::from_parts(vec![], None, Some("c".to_string()), None);
+        assert_eq!(missing_flag.follow(), Some("c"));
+    }
 }

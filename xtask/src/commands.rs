@@ -1,0 +1,397 @@
+//! The commands behind the CLI: `spec refresh`, `spec diff`, `spec check`, `codegen`.
+//!
+//! Each returns the exit code on success (see [`crate::exit`]) and a [`Failure`] (code and a
+//! message that says what failed and what was left untouched) otherwise. Reports go to stdout,
+//! progress and errors to stderr.
+
+use crate::diff::{self, Format, Report};
+use crate::exit;
+use crate::source::SpecSource;
+use crate::spec::{self, LoadedSpec};
+use crate::{model, surface};
+use serde_json::{Value, json};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// A command that could not complete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// Process exit code ([`exit::ERROR`] or [`exit::UNREACHABLE`]).
+    pub code: u8,
+    /// What went wrong, for stderr.
+    pub message: String,
+}
+
+impl Failure {
+    fn error(message: impl Into<String>) -> Self {
+        Failure {
+            code: exit::ERROR,
+            message: message.into(),
+        }
+    }
+
+    fn unreachable(message: impl Into<String>) -> Self {
+        Failure {
+            code: exit::UNREACHABLE,
+            message: message.into(),
+        }
+    }
+}
+
+/// When `spec diff` exits 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    /// Any breaking change.
+    Breaking,
+    /// Any change at all.
+    Any,
+}
+
+/// Diff of two loaded specs.
+pub fn diff_loaded(old: &LoadedSpec, new: &LoadedSpec) -> Report {
+    diff::diff(&model::build(old), &model::build(new))
+}
+
+/// Diff of two spec texts (both must be OpenAPI 3.1 documents that normalise).
+pub fn diff_texts(old: &str, new: &str) -> Result<Report, spec::SpecError> {
+    Ok(diff_loaded(&spec::load(old)?, &spec::load(new)?))
+}
+
+/// `spec diff OLD NEW`.
+pub fn spec_diff(
+    old: &SpecSource,
+    new: &SpecSource,
+    format: Format,
+    fail_on: Option<FailOn>,
+) -> Result<u8, Failure> {
+    let load = |side: &str, source: &SpecSource| -> Result<LoadedSpec, Failure> {
+        let text = source.read().map_err(|e| Failure::error(format!("{side}: {e}")))?;
+        spec::load(&text).map_err(|e| Failure::error(format!("{side} ({source}): {e}")))
+    };
+    let report = diff_loaded(&load("OLD", old)?, &load("NEW", new)?);
+    print!("{}", report.render(format));
+    let failed = match fail_on {
+        Some(FailOn::Breaking) => report.breaking() > 0,
+        Some(FailOn::Any) => !report.changes.is_empty(),
+        None => false,
+    };
+    if failed {
+        eprintln!(
+            "spec diff: {} breaking change(s) out of {} (--fail-on {})",
+            report.breaking(),
+            report.changes.len(),
+            if fail_on == Some(FailOn::Any) { "any" } else { "breaking" }
+        );
+        return Ok(exit::FOUND);
+    }
+    Ok(exit::OK)
+}
+
+/// `spec refresh`: validates the document at `from`, then atomically replaces `spec_path` (and
+/// rewrites `surface_path`). Nothing is written unless every check passed.
+pub fn spec_refresh(
+    from: &SpecSource,
+    spec_path: &Path,
+    surface_path: &Path,
+    format: Format,
+) -> Result<u8, Failure> {
+    let untouched = format!("{} was left unchanged", spec_path.display());
+    let text = from
+        .read()
+        .map_err(|e| Failure::unreachable(format!("{e}; {untouched}")))?;
+    let (loaded, code) = spec::validate(&text)
+        .map_err(|e| Failure::error(format!("refusing {from}: {e}; {untouched}")))?;
+    let snapshot = surface::surface(&code)
+        .map_err(|e| Failure::error(format!("refusing {from}: {e}; {untouched}")))?;
+
+    let current = std::fs::read_to_string(spec_path).ok();
+    let current_raw: Option<Value> = current
+        .as_deref()
+        .and_then(|c| serde_json::from_str(c).ok());
+    let spec_changed = current_raw.as_ref() != Some(&loaded.raw);
+    let current_surface = std::fs::read_to_string(surface_path).ok();
+    let surface_changed = current_surface.as_deref() != Some(snapshot.as_str());
+
+    let mut writes: Vec<(&Path, String)> = Vec::new();
+    if spec_changed {
+        writes.push((spec_path, spec::canonical_text(&loaded.raw)));
+    }
+    if surface_changed {
+        writes.push((surface_path, snapshot));
+    }
+    write_all_atomically(&writes).map_err(|e| Failure::error(format!("{e}; {untouched}")))?;
+
+    if !spec_changed {
+        eprintln!(
+            "{} is already up to date with {from}{}",
+            spec_path.display(),
+            if surface_changed {
+                format!("; rewrote {}", surface_path.display())
+            } else {
+                String::new()
+            }
+        );
+        return Ok(exit::OK);
+    }
+    eprintln!(
+        "replaced {} with {from}{}",
+        spec_path.display(),
+        if surface_changed {
+            format!(" and rewrote {}", surface_path.display())
+        } else {
+            String::new()
+        }
+    );
+    match current.as_deref().map(spec::load) {
+        Some(Ok(old)) => print!("{}", diff_loaded(&old, &loaded).render(format)),
+        Some(Err(e)) => eprintln!("(no types diff: the previous spec did not load: {e})"),
+        None => eprintln!("(no types diff: there was no previous spec)"),
+    }
+    Ok(exit::OK)
+}
+
+/// Writes every file to a temporary sibling first, then renames them into place, so a failure
+/// leaves the targets untouched.
+fn write_all_atomically(writes: &[(&Path, String)]) -> Result<(), String> {
+    let mut temps: Vec<(PathBuf, &Path)> = Vec::new();
+    let cleanup = |temps: &[(PathBuf, &Path)]| {
+        for (temp, _) in temps {
+            let _ = std::fs::remove_file(temp);
+        }
+    };
+    for (target, content) in writes {
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "spec".into());
+        let dir = target
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let temp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+        let result = (|| -> std::io::Result<()> {
+            use std::io::Write as _;
+            let mut file = std::fs::File::create(&temp)?;
+            file.write_all(content.as_bytes())?;
+            file.sync_all()
+        })();
+        if let Err(e) = result {
+            let _ = std::fs::remove_file(&temp);
+            cleanup(&temps);
+            return Err(format!("cannot write {}: {e}", temp.display()));
+        }
+        temps.push((temp, target));
+    }
+    for (i, (temp, target)) in temps.iter().enumerate() {
+        if let Err(e) = std::fs::rename(temp, target) {
+            cleanup(&temps[i..]);
+            return Err(format!(
+                "cannot move {} to {}: {e}",
+                temp.display(),
+                target.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `spec check`: compares the vendored spec with upstream. 0: same document (key order and
+/// formatting ignored); 1: drift, report on stdout; 3: upstream unreachable or not JSON.
+pub fn spec_check(upstream: &SpecSource, spec_path: &Path, format: Format) -> Result<u8, Failure> {
+    let text = upstream.read().map_err(|e| {
+        Failure::unreachable(format!(
+            "cannot check for drift: upstream unreachable: {e} (this is not drift)"
+        ))
+    })?;
+    let upstream_raw: Value = serde_json::from_str(&text).map_err(|e| {
+        Failure::unreachable(format!(
+            "cannot check for drift: upstream {upstream} did not return JSON ({e}); is it still \
+             serving the spec? (this is not drift)"
+        ))
+    })?;
+    let vendored_text = std::fs::read_to_string(spec_path)
+        .map_err(|e| Failure::error(format!("cannot read {}: {e}", spec_path.display())))?;
+    let vendored = spec::load(&vendored_text).map_err(|e| {
+        Failure::error(format!("the vendored {} is broken: {e}", spec_path.display()))
+    })?;
+    if vendored.raw == upstream_raw {
+        let msg = format!("{} matches upstream {upstream}", spec_path.display());
+        match format {
+            Format::Json => println!(
+                "{}",
+                json!({"drift": false, "upstream": upstream.to_string(),
+                       "changes": [], "breaking": 0, "total": 0})
+            ),
+            _ => println!("{msg}"),
+        }
+        return Ok(exit::OK);
+    }
+
+    let (report, problem) = match spec::validate(&text) {
+        Ok((new, _)) => (diff_loaded(&vendored, &new), None),
+        Err(e) => match spec::load(&text) {
+            Ok(new) => (
+                diff_loaded(&vendored, &new),
+                Some(format!("upstream does not generate: {e}")),
+            ),
+            Err(e) => (Report::default(), Some(format!("upstream cannot be used as is: {e}"))),
+        },
+    };
+    let pointers = spec::differing_pointers(&vendored.raw, &upstream_raw, 50);
+    print!(
+        "{}",
+        drift_report(upstream, spec_path, &report, problem.as_deref(), &pointers, format)
+    );
+    Ok(exit::FOUND)
+}
+
+fn drift_report(
+    upstream: &SpecSource,
+    spec_path: &Path,
+    report: &Report,
+    problem: Option<&str>,
+    pointers: &[String],
+    format: Format,
+) -> String {
+    let spec_name = spec_path.display();
+    let mut out = String::new();
+    match format {
+        Format::Json => {
+            let mut value = report.to_json();
+            value["drift"] = json!(true);
+            value["upstream"] = json!(upstream.to_string());
+            value["problem"] = json!(problem);
+            value["differing_pointers"] = json!(pointers);
+            out = serde_json::to_string_pretty(&value).unwrap_or_else(|_| value.to_string());
+            out.push('\n');
+        }
+        Format::Markdown => {
+            let _ = writeln!(out, "# Deck spec drift\n");
+            let _ = writeln!(
+                out,
+                "The vendored `{spec_name}` differs from upstream <{upstream}> \
+                 (found by `cargo xtask spec check`).\n"
+            );
+            if let Some(p) = problem {
+                let _ = writeln!(out, "> **Refresh will fail:** {}\n", p.replace('\n', " "));
+            }
+            let _ = writeln!(out, "## Changes to the generated API\n");
+            out.push_str(&report.to_markdown());
+            let _ = writeln!(
+                out,
+                "\n<details><summary>Differing JSON pointers in the raw document ({}{})</summary>\n",
+                pointers.len(),
+                if pointers.len() >= 50 { ", first 50" } else { "" }
+            );
+            for p in pointers {
+                let _ = writeln!(out, "- `{p}`");
+            }
+            let _ = writeln!(out, "\n</details>\n");
+            let _ = writeln!(
+                out,
+                "To update: `cargo xtask spec refresh`, review `git diff openapi/`, run the \
+                 tests, commit `openapi/v2.json` and `openapi/surface.txt`."
+            );
+        }
+        Format::Text => {
+            let _ = writeln!(out, "Deck spec drift: {spec_name} differs from {upstream}");
+            if let Some(p) = problem {
+                let _ = writeln!(out, "Refresh will fail: {p}");
+            }
+            out.push_str(&report.to_text());
+            let _ = writeln!(out, "Differing JSON pointers in the raw document:");
+            for p in pointers {
+                let _ = writeln!(out, "  {p}");
+            }
+            let _ = writeln!(out, "Run `cargo xtask spec refresh` to update.");
+        }
+    }
+    out
+}
+
+/// What `codegen` does with the snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodegenMode {
+    /// Compare, exit 1 on a difference.
+    Check,
+    /// Rewrite the snapshot.
+    Write,
+}
+
+/// `codegen --check|--write`: generates twice (must be identical), then compares or rewrites the
+/// surface snapshot.
+pub fn codegen(spec_path: &Path, surface_path: &Path, mode: CodegenMode) -> Result<u8, Failure> {
+    let text = std::fs::read_to_string(spec_path)
+        .map_err(|e| Failure::error(format!("cannot read {}: {e}", spec_path.display())))?;
+    let first = crate::generate(&text).map_err(Failure::error)?;
+    let second = crate::generate(&text).map_err(Failure::error)?;
+    if first != second {
+        println!(
+            "{}",
+            unified_diff(&first, &second, "first generation", "second generation")
+        );
+        eprintln!("codegen is not deterministic: two runs on the same spec differ (diff above)");
+        return Ok(exit::FOUND);
+    }
+    let snapshot = surface::surface(&first).map_err(Failure::error)?;
+    let committed = std::fs::read_to_string(surface_path);
+    match mode {
+        CodegenMode::Write => {
+            if committed.as_deref().ok() == Some(snapshot.as_str()) {
+                eprintln!("{} is up to date", surface_path.display());
+            } else {
+                write_all_atomically(&[(surface_path, snapshot.clone())]).map_err(Failure::error)?;
+                eprintln!(
+                    "wrote {} ({} lines)",
+                    surface_path.display(),
+                    snapshot.lines().count()
+                );
+            }
+            Ok(exit::OK)
+        }
+        CodegenMode::Check => {
+            let committed = match committed {
+                Ok(c) => c,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+                Err(e) => {
+                    return Err(Failure::error(format!(
+                        "cannot read {}: {e}",
+                        surface_path.display()
+                    )));
+                }
+            };
+            if committed == snapshot {
+                eprintln!(
+                    "codegen is deterministic and {} matches {} ({} lines)",
+                    surface_path.display(),
+                    spec_path.display(),
+                    snapshot.lines().count()
+                );
+                return Ok(exit::OK);
+            }
+            println!(
+                "{}",
+                unified_diff(
+                    &committed,
+                    &snapshot,
+                    &format!("{} (committed)", surface_path.display()),
+                    &format!("{} (generated from {})", surface_path.display(), spec_path.display()),
+                )
+            );
+            eprintln!(
+                "{} is stale: the generated surface differs (diff above); run \
+                 `cargo xtask codegen --write` and commit the result",
+                surface_path.display()
+            );
+            Ok(exit::FOUND)
+        }
+    }
+}
+
+/// A unified diff (3 lines of context) of two texts.
+pub fn unified_diff(old: &str, new: &str, old_name: &str, new_name: &str) -> String {
+    let diff = similar::TextDiff::from_lines(old, new);
+    let mut unified = diff.unified_diff();
+    unified.context_radius(3).header(old_name, new_name);
+    unified.to_string()
+}
