@@ -43,6 +43,7 @@ pub struct ClientState {
 pub(crate) struct Config {
     pub(crate) retry: RetryPolicy,
     pub(crate) attempt_timeout: Option<Duration>,
+    pub(crate) automatic_idempotency_keys: bool,
 }
 
 /// Configures and builds a [`Client`].
@@ -67,6 +68,7 @@ pub struct ClientBuilder {
     attempt_timeout: Option<Duration>,
     allow_insecure_http: bool,
     user_agent: Option<String>,
+    automatic_idempotency_keys: bool,
 }
 
 impl Default for ClientBuilder {
@@ -80,6 +82,7 @@ impl Default for ClientBuilder {
             attempt_timeout: None,
             allow_insecure_http: false,
             user_agent: None,
+            automatic_idempotency_keys: true,
         }
     }
 }
@@ -127,6 +130,14 @@ impl ClientBuilder {
     /// [`RequestOptions::timeout`].
     pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
         self.attempt_timeout = Some(timeout);
+        self
+    }
+
+    /// Whether writes (POST, PATCH, DELETE) get a fresh `Idempotency-Key` when the call sets
+    /// none (default true). Without a key, a write that fails with 500 or a dropped
+    /// connection is not retried, since Deck might have carried it out.
+    pub fn automatic_idempotency_keys(mut self, enabled: bool) -> Self {
+        self.automatic_idempotency_keys = enabled;
         self
     }
 
@@ -194,6 +205,7 @@ impl ClientBuilder {
             config: Arc::new(Config {
                 retry: self.retry,
                 attempt_timeout: self.attempt_timeout,
+                automatic_idempotency_keys: self.automatic_idempotency_keys,
             }),
         };
         Ok(Client::new_with_client(&base_url, http, state))

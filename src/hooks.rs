@@ -10,6 +10,7 @@ use crate::Client;
 use crate::client::{ClientState, MAX_IDEMPOTENCY_KEY_LEN, OPTIONS, RequestOptions};
 use crate::error::{ATTEMPTS_HEADER, ErrorBody};
 use crate::retry::{self, Attempt, Decision, Outcome};
+use bytes::Bytes;
 use progenitor_client::{ClientHooks, OperationInfo};
 use reqwest::header::{HeaderName, HeaderValue};
 use reqwest::{Method, Request, Response};
@@ -31,12 +32,15 @@ impl ClientHooks<ClientState> for Client {
         request.headers_mut().remove("api-version");
         if is_write(request.method()) && !request.headers().contains_key(IDEMPOTENCY_KEY_HEADER) {
             let key = match options.idempotency_key {
-                Some(key) => key,
-                None => new_idempotency_key(),
+                Some(key) => Some(key),
+                None if self.inner.config.automatic_idempotency_keys => Some(new_idempotency_key()),
+                None => None,
             };
-            request
-                .headers_mut()
-                .insert(IDEMPOTENCY_KEY_HEADER, idempotency_header(&key)?);
+            if let Some(key) = key {
+                request
+                    .headers_mut()
+                    .insert(IDEMPOTENCY_KEY_HEADER, idempotency_header(&key)?);
+            }
         }
         if let Some(timeout) = options.timeout.or(self.inner.config.attempt_timeout) {
             *request.timeout_mut() = Some(timeout);
@@ -111,26 +115,26 @@ async fn execute(client: &Client, request: Request) -> reqwest::Result<Response>
         let request = next.take().expect("a request for each attempt");
         // A body that cannot be cloned (a stream) allows no retry.
         next = request.try_clone();
-        let result = client.client.execute(request).await;
+        let result = match client.client.execute(request).await {
+            Ok(response) => buffered(response, attempt).await,
+            Err(e) => Err(e),
+        };
         let (result, outcome_status, retry_after, error_type) = match result {
-            Ok(response) if response.status().is_success() => {
+            Ok((response, None)) => {
                 record(&span, &response, attempt, started, None);
                 return Ok(response);
             }
-            Ok(response) => match decodable_error(response, attempt).await {
-                Ok((response, body)) => {
-                    let retry_after = response
-                        .headers()
-                        .get(reqwest::header::RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok())
-                        .map(String::from);
-                    let error_type = body.errors().first().map(|e| e.type_.clone());
-                    record(&span, &response, attempt, started, body.request_id());
-                    let status = response.status().as_u16();
-                    (Ok(response), Some(status), retry_after, error_type)
-                }
-                Err(e) => (Err(e), None, None, None),
-            },
+            Ok((response, Some(body))) => {
+                let retry_after = response
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .map(String::from);
+                let error_type = body.errors().first().map(|e| e.type_.clone());
+                record(&span, &response, attempt, started, body.request_id());
+                let status = response.status().as_u16();
+                (Ok(response), Some(status), retry_after, error_type)
+            }
             Err(e) => (Err(e), None, None, None),
         };
         let outcome = match (&result, outcome_status) {
@@ -201,34 +205,45 @@ fn record(
     }
 }
 
-/// Reads an error response and rebuilds it with a body the generated code can decode: JSON as
-/// sent, `null` for an empty body, a JSON string for anything else. Adds the attempt count.
-async fn decodable_error(
+/// Reads the whole body (inside the attempt, so a body cut off or too slow counts as a failed
+/// attempt and can be retried) and rebuilds the response around it. Error bodies are made
+/// decodable: JSON as sent, `null` for an empty body, a JSON string for anything else, and the
+/// attempt count is added as a header. Returns the decoded error body for error statuses.
+async fn buffered(
     response: Response,
     attempt: u32,
-) -> reqwest::Result<(Response, ErrorBody)> {
+) -> reqwest::Result<(Response, Option<ErrorBody>)> {
     let status = response.status();
     let version = response.version();
     let mut headers = response.headers().clone();
     let bytes = response.bytes().await?;
-    let body: Vec<u8> = if bytes.iter().all(u8::is_ascii_whitespace) {
-        b"null".to_vec()
-    } else if serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() {
-        bytes.to_vec()
+    let (body, decoded) = if status.is_success() {
+        (bytes, None)
     } else {
-        serde_json::to_vec(&String::from_utf8_lossy(&bytes)).expect("a string serialises")
+        // Decoding `ErrorBody` itself is the check: `IgnoredAny` would accept invalid UTF-8
+        // inside strings, which the generated code then fails to decode.
+        let body: Bytes = if bytes.iter().all(u8::is_ascii_whitespace) {
+            Bytes::from_static(b"null")
+        } else if serde_json::from_slice::<ErrorBody>(&bytes).is_ok() {
+            bytes.clone()
+        } else {
+            serde_json::to_vec(&String::from_utf8_lossy(&bytes))
+                .expect("a string serialises")
+                .into()
+        };
+        tracing::trace!(
+            status = status.as_u16(),
+            body = %String::from_utf8_lossy(&bytes[..bytes.len().min(LOG_BODY_LIMIT)]),
+            "error response body"
+        );
+        let decoded: ErrorBody = serde_json::from_slice(&body).unwrap_or(ErrorBody::Empty);
+        headers.remove(reqwest::header::CONTENT_LENGTH);
+        headers.insert(
+            HeaderName::from_static(ATTEMPTS_HEADER),
+            HeaderValue::from(attempt),
+        );
+        (body, Some(decoded))
     };
-    tracing::trace!(
-        status = status.as_u16(),
-        body = %String::from_utf8_lossy(&bytes[..bytes.len().min(LOG_BODY_LIMIT)]),
-        "error response body"
-    );
-    let decoded: ErrorBody = serde_json::from_slice(&body).unwrap_or(ErrorBody::Empty);
-    headers.remove(reqwest::header::CONTENT_LENGTH);
-    headers.insert(
-        HeaderName::from_static(ATTEMPTS_HEADER),
-        HeaderValue::from(attempt),
-    );
     let mut rebuilt = http::Response::new(body);
     *rebuilt.status_mut() = status;
     *rebuilt.version_mut() = version;

@@ -35,3 +35,6 @@ pub use error::{ApiError, Error, ErrorBody, ErrorKind, Result};
 pub use generated::{ByteStream, Client, ResponseValue, builder, types};
 pub use hooks::IDEMPOTENCY_KEY_HEADER;
 pub use retry::RetryPolicy;
+
+#[cfg(feature = "mock")]
+pub mod mock;

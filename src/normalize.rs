@@ -270,6 +270,7 @@ fn walk_operation(op: &mut Value, ptr: &str, ctx: &mut Ctx) -> Result<()> {
             walk_response(response, &r_ptr, &format!("{hint}Response"), ctx)?;
         }
         unify_error_responses(responses, &responses_ptr)?;
+        any_success_status(responses, &responses_ptr)?;
     }
     Ok(())
 }
@@ -753,6 +754,36 @@ fn unify_error_responses(responses: &mut Value, ptr: &str) -> Result<()> {
     Ok(())
 }
 
+/// Rule: an operation with one success response also accepts any other 2xx as that response
+/// (`2XX`). Deck's docs show "Created" for some writes and the served status may differ; a
+/// success must never surface as an "unexpected status" error. Several distinct success bodies
+/// are refused (progenitor would need one type).
+fn any_success_status(responses: &mut Value, ptr: &str) -> Result<()> {
+    let obj = responses.as_object_mut().expect("responses object");
+    let successes: Vec<(&String, &Value)> = obj
+        .iter()
+        .filter(|(status, _)| status.starts_with('2'))
+        .collect();
+    let Some((_, first)) = successes.first() else {
+        return Ok(());
+    };
+    let content = first.get("content").cloned();
+    if successes
+        .iter()
+        .any(|(_, r)| r.get("content") != content.as_ref())
+    {
+        return fail(ptr, "success responses with different bodies");
+    }
+    if !obj.contains_key("2XX") {
+        let mut range = json!({"description": "Any other success status, with the same body."});
+        if let Some(content) = content {
+            range["content"] = content;
+        }
+        obj.insert("2XX".into(), range);
+    }
+    Ok(())
+}
+
 /// Rule: adds `DeckErrorBody`, the union of Deck's two error schemas, when any operation uses it.
 fn add_error_body(doc: &mut Value) -> Result<()> {
     let used = doc.get("paths").is_some_and(|p| {
@@ -1099,6 +1130,16 @@ mod tests {
         assert!(unify_error_responses(&mut unknown, "").is_err());
         let mut default = json!({"default": {}});
         assert!(unify_error_responses(&mut default, "").is_err());
+    }
+
+    #[test]
+    fn any_success_status_adds_a_2xx_range() {
+        let body = json!({"application/json": {"schema": {"$ref": "#/components/schemas/Run"}}});
+        let mut responses = json!({"201": {"description": "Created", "content": body}, "404": {}});
+        any_success_status(&mut responses, "").unwrap();
+        assert_eq!(responses["2XX"]["content"], body);
+        let mut two = json!({"200": {"content": body}, "202": {"content": {}}});
+        assert!(any_success_status(&mut two, "").is_err());
     }
 
     #[test]
