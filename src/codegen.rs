@@ -129,15 +129,15 @@ fn append_to_module(file: &mut syn::File, module: &str, items: TokenStream) -> R
     let extra: syn::File =
         syn::parse2(items).map_err(|e| format!("bad extra items for `{module}`: {e}"))?;
     for item in file.items.iter_mut() {
-        if let syn::Item::Mod(m) = item {
-            if m.ident == module {
-                let content = m
-                    .content
-                    .as_mut()
-                    .ok_or_else(|| format!("module `{module}` has no body"))?;
-                content.1.extend(extra.items);
-                return Ok(());
-            }
+        if let syn::Item::Mod(m) = item
+            && m.ident == module
+        {
+            let content = m
+                .content
+                .as_mut()
+                .ok_or_else(|| format!("module `{module}` has no body"))?;
+            content.1.extend(extra.items);
+            return Ok(());
         }
     }
     Err(format!("progenitor output has no `{module}` module"))

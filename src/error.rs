@@ -495,11 +495,9 @@ fn json_path_at(bytes: &[u8], line: usize, column: usize) -> Option<String> {
                     }
                     i += 1;
                 }
-                if expecting_key {
-                    if let Some(Frame::Object { key }) = stack.last_mut() {
-                        let raw = &bytes[start..i.min(bytes.len())];
-                        *key = Some(String::from_utf8_lossy(raw).into_owned());
-                    }
+                if expecting_key && let Some(Frame::Object { key }) = stack.last_mut() {
+                    let raw = &bytes[start..i.min(bytes.len())];
+                    *key = Some(String::from_utf8_lossy(raw).into_owned());
                 }
             }
             _ => {}

@@ -39,7 +39,7 @@ impl ClientHooks<ClientState> for Client {
             if let Some(key) = key {
                 request
                     .headers_mut()
-                    .insert(IDEMPOTENCY_KEY_HEADER, idempotency_header(&key)?);
+                    .insert(IDEMPOTENCY_KEY_HEADER, idempotency_header(&key).map_err(progenitor_client::Error::InvalidRequest)?);
             }
         }
         if let Some(timeout) = options.timeout.or(self.inner.config.attempt_timeout) {
@@ -71,18 +71,16 @@ fn is_write(method: &Method) -> bool {
     matches!(*method, Method::POST | Method::PATCH | Method::DELETE)
 }
 
-fn idempotency_header<E>(key: &str) -> Result<HeaderValue, progenitor_client::Error<E>> {
+/// Validates a key before anything is sent; the message becomes `Error::InvalidRequest`.
+fn idempotency_header(key: &str) -> Result<HeaderValue, String> {
     if key.is_empty() || key.chars().count() > MAX_IDEMPOTENCY_KEY_LEN {
-        return Err(progenitor_client::Error::InvalidRequest(format!(
+        return Err(format!(
             "idempotency key must be 1 to {MAX_IDEMPOTENCY_KEY_LEN} characters, got {}",
             key.chars().count()
-        )));
+        ));
     }
-    HeaderValue::from_str(key).map_err(|_| {
-        progenitor_client::Error::InvalidRequest(
-            "idempotency key must be visible ASCII (no control characters)".into(),
-        )
-    })
+    HeaderValue::from_str(key)
+        .map_err(|_| "idempotency key must be visible ASCII (no control characters)".to_string())
 }
 
 /// A random UUID v4, the form Deck recommends.
@@ -267,9 +265,9 @@ mod tests {
 
     #[test]
     fn keys_over_256_characters_are_refused() {
-        assert!(idempotency_header::<()>(&"k".repeat(256)).is_ok());
-        assert!(idempotency_header::<()>(&"k".repeat(257)).is_err());
-        assert!(idempotency_header::<()>("").is_err());
-        assert!(idempotency_header::<()>("a\nb").is_err());
+        assert!(idempotency_header(&"k".repeat(256)).is_ok());
+        assert!(idempotency_header(&"k".repeat(257)).is_err());
+        assert!(idempotency_header("").is_err());
+        assert!(idempotency_header("a\nb").is_err());
     }
 }

@@ -132,13 +132,13 @@ pub fn normalize(input: &Value) -> Result<Value> {
             message: "the document has no component schemas".into(),
         })?;
     for (name, schema) in ctx.new_components {
-        if let Some(existing) = schemas.get(&name) {
-            if *existing != schema {
-                return fail(
-                    "/components/schemas",
-                    format!("`{name}` already exists with a different schema"),
-                );
-            }
+        if let Some(existing) = schemas.get(&name)
+            && *existing != schema
+        {
+            return fail(
+                "/components/schemas",
+                format!("`{name}` already exists with a different schema"),
+            );
         }
         schemas.insert(name, schema);
     }
@@ -173,10 +173,10 @@ fn move_31_top_level(doc: &mut Value) -> Result<()> {
             obj.insert(format!("x-{}", key.trim_start_matches('$')), v);
         }
     }
-    if let Some(license) = obj.get_mut("info").and_then(|i| i.get_mut("license")) {
-        if let Some(id) = license.as_object_mut().and_then(|l| l.remove("identifier")) {
-            license["x-identifier"] = id;
-        }
+    if let Some(license) = obj.get_mut("info").and_then(|i| i.get_mut("license"))
+        && let Some(id) = license.as_object_mut().and_then(|l| l.remove("identifier"))
+    {
+        license["x-identifier"] = id;
     }
     if doc.pointer("/components/pathItems").is_some() {
         return fail(
@@ -376,10 +376,10 @@ fn walk_schema(schema: &mut Value, ptr: &str, hint: &str, ctx: &mut Ctx) -> Resu
 /// required-nullable field non-optional).
 fn ref_siblings_to_all_of(schema: &mut Value, _ptr: &str) -> Result<()> {
     let obj = schema.as_object_mut().expect("schema object");
-    if obj.len() > 1 {
-        if let Some(reference) = obj.remove("$ref") {
-            obj.insert("allOf".into(), json!([{ "$ref": reference }]));
-        }
+    if obj.len() > 1
+        && let Some(reference) = obj.remove("$ref")
+    {
+        obj.insert("allOf".into(), json!([{ "$ref": reference }]));
     }
     Ok(())
 }
@@ -389,13 +389,12 @@ fn ref_siblings_to_all_of(schema: &mut Value, _ptr: &str) -> Result<()> {
 fn const_to_enum(schema: &mut Value, ptr: &str) -> Result<()> {
     let obj = schema.as_object_mut().expect("schema object");
     if let Some(value) = obj.remove("const") {
-        if let Some(existing) = obj.get("enum") {
-            if !existing
+        if let Some(existing) = obj.get("enum")
+            && !existing
                 .as_array()
                 .is_some_and(|values| values.contains(&value))
-            {
-                return fail(ptr, "`const` contradicts `enum`");
-            }
+        {
+            return fail(ptr, "`const` contradicts `enum`");
         }
         obj.insert("enum".into(), json!([value]));
     }
@@ -636,13 +635,13 @@ fn check_keywords(schema: &mut Value, ptr: &str) -> Result<()> {
             return fail(ptr, format!("schema keyword `{key}` is not understood"));
         }
     }
-    if let Some(t) = obj.get("type") {
-        if !matches!(
+    if let Some(t) = obj.get("type")
+        && !matches!(
             t.as_str(),
             Some("string" | "integer" | "number" | "boolean" | "array" | "object")
-        ) {
-            return fail(ptr, format!("`type: {t}` is not an OpenAPI 3.0 type"));
-        }
+        )
+    {
+        return fail(ptr, format!("`type: {t}` is not an OpenAPI 3.0 type"));
     }
     Ok(())
 }

@@ -171,10 +171,10 @@ pub fn decide(policy: &RetryPolicy, a: &Attempt<'_>, jitter: f64, now: SystemTim
             envelope.mul_f64(jitter.clamp(0.0, 1.0))
         }
     };
-    if let Some(deadline) = policy.deadline {
-        if a.elapsed.saturating_add(wait) >= deadline {
-            return Decision::Stop;
-        }
+    if let Some(deadline) = policy.deadline
+        && a.elapsed.saturating_add(wait) >= deadline
+    {
+        return Decision::Stop;
     }
     Decision::RetryAfter(wait)
 }

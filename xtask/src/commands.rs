@@ -36,6 +36,16 @@ impl Failure {
             message: message.into(),
         }
     }
+
+    /// [`exit::UNREACHABLE`] when the source could not be reached, [`exit::ERROR`] for a local
+    /// problem (a bad git revision).
+    fn read(error: &crate::source::ReadError, message: impl Into<String>) -> Self {
+        if error.is_unreachable() {
+            Failure::unreachable(message)
+        } else {
+            Failure::error(message)
+        }
+    }
 }
 
 /// When `spec diff` exits 1.
@@ -65,7 +75,9 @@ pub fn spec_diff(
     fail_on: Option<FailOn>,
 ) -> Result<u8, Failure> {
     let load = |side: &str, source: &SpecSource| -> Result<LoadedSpec, Failure> {
-        let text = source.read().map_err(|e| Failure::error(format!("{side}: {e}")))?;
+        let text = source
+            .read()
+            .map_err(|e| Failure::error(format!("{side}: {e}")))?;
         spec::load(&text).map_err(|e| Failure::error(format!("{side} ({source}): {e}")))
     };
     let report = diff_loaded(&load("OLD", old)?, &load("NEW", new)?);
@@ -80,7 +92,11 @@ pub fn spec_diff(
             "spec diff: {} breaking change(s) out of {} (--fail-on {})",
             report.breaking(),
             report.changes.len(),
-            if fail_on == Some(FailOn::Any) { "any" } else { "breaking" }
+            if fail_on == Some(FailOn::Any) {
+                "any"
+            } else {
+                "breaking"
+            }
         );
         return Ok(exit::FOUND);
     }
@@ -98,7 +114,7 @@ pub fn spec_refresh(
     let untouched = format!("{} was left unchanged", spec_path.display());
     let text = from
         .read()
-        .map_err(|e| Failure::unreachable(format!("{e}; {untouched}")))?;
+        .map_err(|e| Failure::read(&e, format!("{e}; {untouched}")))?;
     let (loaded, code) = spec::validate(&text)
         .map_err(|e| Failure::error(format!("refusing {from}: {e}; {untouched}")))?;
     let snapshot = surface::surface(&code)
@@ -131,6 +147,7 @@ pub fn spec_refresh(
                 String::new()
             }
         );
+        print!("{}", Report::default().render(format));
         return Ok(exit::OK);
     }
     eprintln!(
@@ -199,9 +216,10 @@ fn write_all_atomically(writes: &[(&Path, String)]) -> Result<(), String> {
 /// formatting ignored); 1: drift, report on stdout; 3: upstream unreachable or not JSON.
 pub fn spec_check(upstream: &SpecSource, spec_path: &Path, format: Format) -> Result<u8, Failure> {
     let text = upstream.read().map_err(|e| {
-        Failure::unreachable(format!(
-            "cannot check for drift: upstream unreachable: {e} (this is not drift)"
-        ))
+        Failure::read(
+            &e,
+            format!("cannot check for drift: upstream unreachable: {e} (this is not drift)"),
+        )
     })?;
     let upstream_raw: Value = serde_json::from_str(&text).map_err(|e| {
         Failure::unreachable(format!(
@@ -212,7 +230,10 @@ pub fn spec_check(upstream: &SpecSource, spec_path: &Path, format: Format) -> Re
     let vendored_text = std::fs::read_to_string(spec_path)
         .map_err(|e| Failure::error(format!("cannot read {}: {e}", spec_path.display())))?;
     let vendored = spec::load(&vendored_text).map_err(|e| {
-        Failure::error(format!("the vendored {} is broken: {e}", spec_path.display()))
+        Failure::error(format!(
+            "the vendored {} is broken: {e}",
+            spec_path.display()
+        ))
     })?;
     if vendored.raw == upstream_raw {
         let msg = format!("{} matches upstream {upstream}", spec_path.display());
@@ -234,13 +255,23 @@ pub fn spec_check(upstream: &SpecSource, spec_path: &Path, format: Format) -> Re
                 diff_loaded(&vendored, &new),
                 Some(format!("upstream does not generate: {e}")),
             ),
-            Err(e) => (Report::default(), Some(format!("upstream cannot be used as is: {e}"))),
+            Err(e) => (
+                Report::default(),
+                Some(format!("upstream cannot be used as is: {e}")),
+            ),
         },
     };
     let pointers = spec::differing_pointers(&vendored.raw, &upstream_raw, 50);
     print!(
         "{}",
-        drift_report(upstream, spec_path, &report, problem.as_deref(), &pointers, format)
+        drift_report(
+            upstream,
+            spec_path,
+            &report,
+            problem.as_deref(),
+            &pointers,
+            format
+        )
     );
     Ok(exit::FOUND)
 }
@@ -281,7 +312,11 @@ fn drift_report(
                 out,
                 "\n<details><summary>Differing JSON pointers in the raw document ({}{})</summary>\n",
                 pointers.len(),
-                if pointers.len() >= 50 { ", first 50" } else { "" }
+                if pointers.len() >= 50 {
+                    ", first 50"
+                } else {
+                    ""
+                }
             );
             for p in pointers {
                 let _ = writeln!(out, "- `{p}`");
@@ -340,7 +375,8 @@ pub fn codegen(spec_path: &Path, surface_path: &Path, mode: CodegenMode) -> Resu
             if committed.as_deref().ok() == Some(snapshot.as_str()) {
                 eprintln!("{} is up to date", surface_path.display());
             } else {
-                write_all_atomically(&[(surface_path, snapshot.clone())]).map_err(Failure::error)?;
+                write_all_atomically(&[(surface_path, snapshot.clone())])
+                    .map_err(Failure::error)?;
                 eprintln!(
                     "wrote {} ({} lines)",
                     surface_path.display(),
@@ -375,7 +411,11 @@ pub fn codegen(spec_path: &Path, surface_path: &Path, mode: CodegenMode) -> Resu
                     &committed,
                     &snapshot,
                     &format!("{} (committed)", surface_path.display()),
-                    &format!("{} (generated from {})", surface_path.display(), spec_path.display()),
+                    &format!(
+                        "{} (generated from {})",
+                        surface_path.display(),
+                        spec_path.display()
+                    ),
                 )
             );
             eprintln!(

@@ -63,19 +63,20 @@ Breaking rules (computed on the normalised specs, i.e. on the Rust types users s
                 value (every string enum in deck is open: unknown values decode into
                 `Unknown(String)`); operation moved to a new path (same method name).";
 
-/// What kind of change (serialised as the snake_case name).
+/// What kind of change (serialised as the snake_case name). Declaration order is report order
+/// within one operation or type: removals first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
-    /// A new operation (client method).
-    OperationAdded,
     /// An operation is gone.
     OperationRemoved,
+    /// A new operation (client method).
+    OperationAdded,
     /// Same operationId, different HTTP method or path.
     OperationMoved,
-    /// The operation now gets `Paginate`.
-    PaginationAdded,
     /// The operation no longer gets `Paginate`.
     PaginationRemoved,
+    /// The operation now gets `Paginate`.
+    PaginationAdded,
     /// A parameter was renamed (removed + added with the same location and type).
     ParameterRenamed,
     /// A parameter is gone.
@@ -88,32 +89,32 @@ pub enum Kind {
     ParameterMadeRequired,
     /// A parameter became optional.
     ParameterMadeOptional,
-    /// The operation now takes a body.
-    RequestBodyAdded,
     /// The operation no longer takes a body.
     RequestBodyRemoved,
+    /// The operation now takes a body.
+    RequestBodyAdded,
     /// The body's type changed.
     RequestBodyRetyped,
     /// The body became required.
     RequestBodyMadeRequired,
     /// The body became optional.
     RequestBodyMadeOptional,
-    /// A new response status.
-    ResponseStatusAdded,
     /// A response status is gone.
     ResponseStatusRemoved,
+    /// A new response status.
+    ResponseStatusAdded,
     /// A response status's body type changed.
     ResponseRetyped,
-    /// A new type.
-    TypeAdded,
     /// A type is gone.
     TypeRemoved,
+    /// A new type.
+    TypeAdded,
     /// A type changed what it is (struct → enum, …).
     TypeRetyped,
-    /// A new field.
-    FieldAdded,
     /// A field is gone.
     FieldRemoved,
+    /// A new field.
+    FieldAdded,
     /// A field's type changed.
     FieldRetyped,
     /// A field became required.
@@ -124,10 +125,10 @@ pub enum Kind {
     FieldMadeNullable,
     /// A field is no longer nullable.
     FieldMadeNonNullable,
-    /// A new enum value.
-    EnumValueAdded,
     /// An enum value is gone.
     EnumValueRemoved,
+    /// A new enum value.
+    EnumValueAdded,
 }
 
 impl Kind {
@@ -370,7 +371,7 @@ impl Report {
                     "| `{}` | `{}` | {} |",
                     c.kind.as_str(),
                     c.location(),
-                    c.detail.replace('|', "\\|")
+                    markdown_text(&c.detail)
                 );
             }
             out.push('\n');
@@ -391,6 +392,25 @@ impl Report {
             }
         }
     }
+}
+
+/// Escapes text for a Markdown table cell: `|` everywhere, `<`, `>` and `&` outside code spans
+/// (so `Option<String>` is not taken for an HTML tag).
+fn markdown_text(text: &str) -> String {
+    text.split('`')
+        .enumerate()
+        .map(|(i, part)| {
+            let part = part.replace('|', "\\|");
+            if i % 2 == 1 {
+                part
+            } else {
+                part.replace('&', "&amp;")
+                    .replace('<', "&lt;")
+                    .replace('>', "&gt;")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("`")
 }
 
 /// Compares two modelled specs.
@@ -429,7 +449,11 @@ pub fn diff(old: &Api, new: &Api) -> Report {
                 Kind::TypeRemoved,
                 name,
                 true,
-                format!("type removed (was {}, used in {})", def.kind, def.usage.describe()),
+                format!(
+                    "type removed (was {}, used in {})",
+                    def.kind,
+                    def.usage.describe()
+                ),
             )),
             Some(new_def) => diff_type(name, def, new_def, &mut changes),
         }
@@ -664,7 +688,11 @@ fn diff_operation(name: &str, old: &Operation, new: &Operation, out: &mut Vec<Ch
                     Kind::ResponseRetyped,
                     name,
                     success,
-                    format!("response {status} body changed: {} → {}", show(ty), show(new_ty)),
+                    format!(
+                        "response {status} body changed: {} → {}",
+                        show(ty),
+                        show(new_ty)
+                    ),
                 )
                 .with_value(status),
             ),
@@ -776,14 +804,17 @@ fn diff_type(name: &str, old: &TypeDef, new: &TypeDef, out: &mut Vec<Change>) {
 
 fn diff_field(name: &str, field: &str, o: &Field, n: &Field, usage: Usage, out: &mut Vec<Change>) {
     let (resp, req) = (usage.in_response(), usage.in_request());
-    let change = |kind, breaking, detail: String| {
-        Change::ty(kind, name, breaking, detail).with_field(field)
-    };
+    let change =
+        |kind, breaking, detail: String| Change::ty(kind, name, breaking, detail).with_field(field);
     if o.ty != n.ty {
         out.push(change(
             Kind::FieldRetyped,
             true,
-            format!("field `{field}` changed type: {} → {}", o.rust_type(), n.rust_type()),
+            format!(
+                "field `{field}` changed type: {} → {}",
+                o.rust_type(),
+                n.rust_type()
+            ),
         ));
     }
     let was = o.rust_type();
@@ -819,7 +850,8 @@ fn diff_field(name: &str, field: &str, o: &Field, n: &Field, usage: Usage, out: 
                 format!("field `{field}` is now nullable{rust_change}"),
             ));
         } else {
-            let breaking = n.required && (resp || req);
+            // Response: `Option<T>` → `T`; request: `None` is no longer accepted.
+            let breaking = n.required;
             out.push(change(
                 Kind::FieldMadeNonNullable,
                 breaking,
@@ -838,5 +870,173 @@ fn rust_ident(name: &str) -> String {
             format!("{ident}_")
         }
         _ => ident,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Body, Field};
+    use std::collections::BTreeMap;
+
+    fn op(path: &str) -> Operation {
+        Operation {
+            operation_id: "runTask".into(),
+            method: "POST".into(),
+            path: path.into(),
+            params: Vec::new(),
+            body: None,
+            responses: BTreeMap::from([("201".to_string(), Some("Run".to_string()))]),
+            paginated: false,
+        }
+    }
+
+    fn api(op: Operation, ty: TypeDef) -> Api {
+        Api {
+            operations: BTreeMap::from([("run_task".to_string(), op)]),
+            types: BTreeMap::from([("Run".to_string(), ty)]),
+        }
+    }
+
+    fn struct_with(field: Field, request: bool, response: bool) -> TypeDef {
+        TypeDef {
+            kind: "struct".into(),
+            fields: BTreeMap::from([("x".to_string(), field)]),
+            values: Vec::new(),
+            open: false,
+            usage: Usage { request, response },
+        }
+    }
+
+    fn field(required: bool, nullable: bool) -> Field {
+        Field {
+            ty: "String".into(),
+            required,
+            nullable,
+        }
+    }
+
+    /// (kind, breaking) of each change between two single-field structs.
+    fn field_change(old: Field, new: Field, request: bool, response: bool) -> Vec<(Kind, bool)> {
+        let a = api(op("/p"), struct_with(old, request, response));
+        let b = api(op("/p"), struct_with(new, request, response));
+        diff(&a, &b)
+            .changes
+            .iter()
+            .map(|c| (c.kind, c.breaking))
+            .collect()
+    }
+
+    #[test]
+    fn nullability_rules_follow_the_rust_type() {
+        // Response: required nullable → required non-nullable is `Option<T>` → `T`.
+        assert_eq!(
+            field_change(field(true, true), field(true, false), false, true),
+            [(Kind::FieldMadeNonNullable, true)]
+        );
+        // Optional response field made non-nullable: still `Option<T>`.
+        assert_eq!(
+            field_change(field(false, true), field(false, false), false, true),
+            [(Kind::FieldMadeNonNullable, false)]
+        );
+        // Request field made nullable: callers can still pass a value.
+        assert_eq!(
+            field_change(field(true, false), field(true, true), true, false),
+            [(Kind::FieldMadeNullable, false)]
+        );
+        // Request field made optional: not breaking; response field made required and nullable:
+        // still `Option<T>`, not breaking.
+        assert_eq!(
+            field_change(field(true, false), field(false, false), true, false),
+            [(Kind::FieldMadeOptional, false)]
+        );
+        assert_eq!(
+            field_change(field(false, true), field(true, true), false, true),
+            [(Kind::FieldMadeRequired, false)]
+        );
+        // A type used on both sides gets both rule sets.
+        assert_eq!(
+            field_change(field(false, true), field(true, true), true, true),
+            [(Kind::FieldMadeRequired, true)]
+        );
+    }
+
+    #[test]
+    fn operation_level_rules() {
+        let ty = || struct_with(field(true, false), false, true);
+        let mut moved = op("/q");
+        moved.paginated = true;
+        moved.body = Some(Body {
+            ty: "RunTaskRequest".into(),
+            required: true,
+        });
+        let mut old = op("/p");
+        old.paginated = true;
+        let report = diff(&api(old, ty()), &api(moved.clone(), ty()));
+        let got: Vec<(Kind, bool)> = report
+            .changes
+            .iter()
+            .map(|c| (c.kind, c.breaking))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Kind::OperationMoved, false),
+                (Kind::RequestBodyAdded, true)
+            ]
+        );
+
+        let mut unpaged = moved.clone();
+        unpaged.paginated = false;
+        unpaged.body = Some(Body {
+            ty: "Other".into(),
+            required: false,
+        });
+        let report = diff(&api(moved, ty()), &api(unpaged, ty()));
+        let got: Vec<(Kind, bool)> = report
+            .changes
+            .iter()
+            .map(|c| (c.kind, c.breaking))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Kind::PaginationRemoved, true),
+                (Kind::RequestBodyRetyped, true),
+                (Kind::RequestBodyMadeOptional, false)
+            ]
+        );
+    }
+
+    #[test]
+    fn closed_enums_in_responses_break_on_new_values() {
+        let enum_def = |values: &[&str], open: bool| TypeDef {
+            kind: if open { "open enum" } else { "enum of i64" }.into(),
+            fields: BTreeMap::new(),
+            values: values.iter().map(|v| v.to_string()).collect(),
+            open,
+            usage: Usage {
+                request: false,
+                response: true,
+            },
+        };
+        let added = |open| {
+            diff(
+                &api(op("/p"), enum_def(&["1"], open)),
+                &api(op("/p"), enum_def(&["1", "2"], open)),
+            )
+            .changes[0]
+                .breaking
+        };
+        assert!(added(false));
+        assert!(!added(true));
+    }
+
+    #[test]
+    fn markdown_cells_escape_html_outside_code() {
+        assert_eq!(
+            markdown_text("field `a|b` (Option<String>) & more"),
+            "field `a\\|b` (Option&lt;String&gt;) &amp; more"
+        );
     }
 }

@@ -7,6 +7,8 @@
 //! the `deck-api` package (whose build script and unit tests compile them), not here: rustfmt and
 //! clippy skip them in this crate.
 
+#![warn(missing_docs)]
+
 #[rustfmt::skip]
 #[path = "../../src/codegen.rs"]
 #[allow(dead_code, clippy::all)]

@@ -1,22 +1,29 @@
-//! `cargo xtask …`: maintenance commands for the `deck` crate.
+//! `cargo xtask …`: maintenance commands for the `deck` crate (see `--help`).
 
-#[path = "../../src/codegen.rs"]
-#[allow(dead_code)]
-mod codegen;
-#[path = "../../src/normalize.rs"]
-#[allow(dead_code)]
-mod normalize;
-
-mod assemble;
-
-use clap::{Parser, Subcommand};
+use clap::{ArgGroup, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use xtask::commands::{self, CodegenMode, FailOn};
+use xtask::diff::{Format, RULES};
+use xtask::source::{self, DEFAULT_UPSTREAM, SpecSource};
+use xtask::{assemble, exit};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success (no drift / no failing change / snapshot up to date)
+  1  found something: drift from upstream, a change matching --fail-on, or a stale codegen snapshot
+     (the report is on stdout)
+  2  error: bad arguments, unreadable local file, a spec that is not JSON, not OpenAPI 3.1, or that
+     does not normalise or generate
+  3  the spec source could not be reached or read (network error, timeout, HTTP error status,
+     missing file, body not JSON): `spec check` and `spec refresh` only; this is not drift";
 
 #[derive(Parser)]
 #[command(
     name = "cargo xtask",
-    about = "Maintenance commands for the deck crate"
+    bin_name = "cargo xtask",
+    about = "Maintenance commands for the deck crate",
+    after_long_help = EXIT_CODES
 )]
 struct Cli {
     #[command(subcommand)]
@@ -29,6 +36,31 @@ enum Command {
     Spec {
         #[command(subcommand)]
         command: SpecCommand,
+    },
+    /// Check that code generation is deterministic and that openapi/surface.txt (the generated
+    /// public surface, one item a line) matches the vendored spec.
+    #[command(
+        long_about = "Generate the client from the spec twice and require identical output, then \
+compare the public surface of the generated code (every operation with its HTTP method, path, \
+response type, pagination and parameters; every type with its fields and Rust types; every open-enum \
+value) with the committed snapshot openapi/surface.txt. On a mismatch, print a unified diff and \
+exit 1. `--write` rewrites the snapshot instead. Works offline.",
+        after_long_help = EXIT_CODES,
+        group(ArgGroup::new("mode").required(true).args(["check", "write"]))
+    )]
+    Codegen {
+        /// Compare with the committed snapshot (exit 1 on a difference).
+        #[arg(long)]
+        check: bool,
+        /// Rewrite the snapshot.
+        #[arg(long)]
+        write: bool,
+        /// The spec to generate from [default: openapi/v2.json in the workspace].
+        #[arg(long, value_name = "PATH")]
+        spec: Option<PathBuf>,
+        /// The snapshot [default: surface.txt next to the spec].
+        #[arg(long, value_name = "PATH")]
+        surface: Option<PathBuf>,
     },
 }
 
@@ -50,6 +82,82 @@ enum SpecCommand {
         #[arg(long)]
         check: bool,
     },
+    /// Replace openapi/v2.json with Deck's served spec (or a file) after validating it, rewrite
+    /// openapi/surface.txt, and print the types diff.
+    #[command(
+        long_about = "Fetch Deck's served spec (or read a file), check that it is JSON, an OpenAPI \
+3.1.x document, that it normalises (src/normalize.rs) and that the client generates from it, and \
+only then replace the vendored spec (written to a temporary file next to it, then renamed) and \
+rewrite the surface snapshot next to it. On any failure nothing is written, the vendored file stays \
+byte-identical, and the message says which check failed. The file is written as pretty JSON with \
+sorted keys. Prints the types diff between the old and the new spec.",
+        after_long_help = EXIT_CODES
+    )]
+    Refresh {
+        /// Where to read the spec: an http(s) URL, `git:REV[:PATH]`, or a file path.
+        #[arg(long, value_name = "URL|PATH", default_value = DEFAULT_UPSTREAM)]
+        from: SpecSource,
+        /// The vendored spec to replace [default: openapi/v2.json in the workspace].
+        #[arg(long, value_name = "PATH")]
+        spec: Option<PathBuf>,
+        /// The surface snapshot to rewrite [default: surface.txt next to --spec].
+        #[arg(long, value_name = "PATH")]
+        surface: Option<PathBuf>,
+        /// Format of the printed types diff.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// What changed for a Rust user between two specs, each change classed breaking or not.
+    #[command(
+        long_about = "Compare two specs after normalisation, i.e. as the Rust user of `deck` sees \
+them: operations added/removed/moved; pagination added/removed; parameters added, removed, renamed \
+(removed + added on the same operation with the same location and type), retyped, made \
+required/optional; request bodies; response statuses added/removed/retyped; types added, removed, \
+retyped; fields added, removed, retyped, made required/optional/nullable/non-nullable; enum values \
+added/removed. Each change is classed breaking or not for a client user.\n\n\
+A spec is an http(s) URL, `git:REV[:PATH]` (PATH relative to the repository root, default \
+openapi/v2.json) or a file path. Defaults: OLD = git:HEAD:openapi/v2.json (the committed spec), \
+NEW = openapi/v2.json (the working file).\n\n\
+--format json prints {\"changes\":[{\"kind\",\"operation\",\"type\",\"field\",\"param\",\"value\",\
+\"breaking\",\"detail\"}],\"breaking\":n,\"total\":n}; every key is always present (null when it does \
+not apply); `value` is an enum value, a response status, or a renamed parameter's new name.",
+        after_long_help = format!("{RULES}\n\n{EXIT_CODES}")
+    )]
+    Diff {
+        /// The old spec [default: git:HEAD:openapi/v2.json].
+        #[arg(value_name = "OLD")]
+        old: Option<SpecSource>,
+        /// The new spec [default: openapi/v2.json in the workspace].
+        #[arg(value_name = "NEW")]
+        new: Option<SpecSource>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Exit 1 when there is a breaking change (`breaking`) or any change (`any`).
+        #[arg(long, value_enum, value_name = "WHAT")]
+        fail_on: Option<FailOn>,
+    },
+    /// The drift check: does the vendored spec still match what Deck serves?
+    #[command(
+        long_about = "Fetch the upstream spec and compare it with the vendored one as JSON values \
+(key order and formatting do not count). Exit 0 when they match; exit 1 when they differ, printing \
+the report: the types diff (see `spec diff --help` for the breaking rules), whether `spec refresh` \
+would accept the new document, and the JSON pointers that differ (documentation-only changes show up \
+there); exit 3 when upstream cannot be reached or does not return JSON, so CI can tell drift from \
+offline.",
+        after_long_help = EXIT_CODES
+    )]
+    Check {
+        /// Where to read the upstream spec: an http(s) URL, `git:REV[:PATH]`, or a file path.
+        #[arg(long, value_name = "URL|PATH", default_value = DEFAULT_UPSTREAM)]
+        upstream: SpecSource,
+        /// The vendored spec [default: openapi/v2.json in the workspace].
+        #[arg(long, value_name = "PATH")]
+        spec: Option<PathBuf>,
+        /// Format of the drift report.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
 }
 
 fn main() -> ExitCode {
@@ -61,14 +169,62 @@ fn main() -> ExitCode {
                 transcribed,
                 out,
                 check,
-            } => assemble::run(&fragments, &transcribed, &out, check),
+            } => assemble::run(&fragments, &transcribed, &out, check).map_err(|message| {
+                commands::Failure {
+                    code: exit::ERROR,
+                    message,
+                }
+            }),
+            SpecCommand::Refresh {
+                from,
+                spec,
+                surface,
+                format,
+            } => {
+                let spec = spec.unwrap_or_else(source::default_spec_path);
+                let surface = surface.unwrap_or_else(|| source::surface_path_for(&spec));
+                commands::spec_refresh(&from, &spec, &surface, format).map(ExitCode::from)
+            }
+            SpecCommand::Diff {
+                old,
+                new,
+                format,
+                fail_on,
+            } => {
+                let old = old.unwrap_or_else(SpecSource::git_head);
+                let new = new.unwrap_or_else(|| SpecSource::File(source::default_spec_path()));
+                commands::spec_diff(&old, &new, format, fail_on).map(ExitCode::from)
+            }
+            SpecCommand::Check {
+                upstream,
+                spec,
+                format,
+            } => {
+                let spec = spec.unwrap_or_else(source::default_spec_path);
+                commands::spec_check(&upstream, &spec, format).map(ExitCode::from)
+            }
         },
+        Command::Codegen {
+            check: _,
+            write,
+            spec,
+            surface,
+        } => {
+            let spec = spec.unwrap_or_else(source::default_spec_path);
+            let surface = surface.unwrap_or_else(|| source::surface_path_for(&spec));
+            let mode = if write {
+                CodegenMode::Write
+            } else {
+                CodegenMode::Check
+            };
+            commands::codegen(&spec, &surface, mode).map(ExitCode::from)
+        }
     };
     match result {
         Ok(code) => code,
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::from(2)
+        Err(failure) => {
+            eprintln!("error: {}", failure.message);
+            ExitCode::from(failure.code)
         }
     }
 }

@@ -140,6 +140,26 @@ impl Usage {
     }
 }
 
+/// The Rust type `src/codegen.rs` puts in place of a component, when it replaces it: the
+/// error union, the integer-or-numeric-string numbers, and components that constrain nothing
+/// (any JSON, e.g. Deck's `JsonElement`).
+fn replacement(name: &str, schema: &Value) -> Option<&'static str> {
+    if name == crate::normalize::ERROR_BODY {
+        return Some("error::ErrorBody");
+    }
+    match schema.get("x-deck-int").and_then(Value::as_str) {
+        Some("int32") => return Some("wire::Int32"),
+        Some(_) => return Some("wire::Int64"),
+        None => {}
+    }
+    let any = schema.as_object().is_some_and(|o| {
+        o.keys().all(|k| {
+            matches!(k.as_str(), "description" | "title" | "example") || k.starts_with("x-")
+        })
+    });
+    any.then_some("serde_json::Value")
+}
+
 const HTTP_METHODS: &[&str] = &[
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
@@ -216,7 +236,8 @@ impl<'a> Builder<'a> {
                         name: name.to_string(),
                         location: location.to_string(),
                         ty,
-                        required: location == "path" || p.get("required") == Some(&Value::Bool(true)),
+                        required: location == "path"
+                            || p.get("required") == Some(&Value::Bool(true)),
                     };
                     // An operation-level parameter overrides a path-level one of the same name.
                     params.retain(|q| !(q.name == param.name && q.location == param.location));
@@ -269,6 +290,13 @@ impl<'a> Builder<'a> {
                 response: response.contains(name),
             };
         }
+        // Components the generator swaps for hand-written types are not generated types.
+        let schemas = self.doc.pointer("/components/schemas");
+        self.types.retain(|name, _| {
+            schemas
+                .and_then(|s| s.get(name))
+                .is_none_or(|schema| replacement(name, schema).is_none())
+        });
         Api {
             operations,
             types: self.types,
@@ -399,20 +427,20 @@ impl<'a> Builder<'a> {
     /// and collecting referenced type names into `refs`.
     fn type_of(&mut self, schema: &Value, hint: &str, refs: &mut BTreeSet<String>) -> String {
         if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
-            let name = reference.rsplit('/').next().unwrap_or(reference).to_string();
+            let name = reference
+                .rsplit('/')
+                .next()
+                .unwrap_or(reference)
+                .to_string();
             refs.insert(name.clone());
-            let target = self.doc.pointer("/components/schemas").and_then(|s| s.get(&name));
-            if let Some(bits) = target
-                .and_then(|t| t.get("x-deck-int"))
-                .and_then(Value::as_str)
-            {
-                return if bits == "int32" {
-                    "wire::Int32".into()
-                } else {
-                    "wire::Int64".into()
-                };
-            }
-            return name;
+            let target = self
+                .doc
+                .pointer("/components/schemas")
+                .and_then(|s| s.get(&name));
+            return match target.and_then(|t| replacement(&name, t)) {
+                Some(rust) => rust.to_string(),
+                None => name,
+            };
         }
         let has_properties = schema.get("properties").is_some();
         if let Some(all) = schema.get("allOf").and_then(Value::as_array) {

@@ -68,12 +68,10 @@ impl SpecSource {
     /// Reads the document's text.
     pub fn read(&self) -> Result<String, ReadError> {
         match self {
-            SpecSource::File(path) => {
-                std::fs::read_to_string(path).map_err(|e| ReadError::File {
-                    path: path.clone(),
-                    reason: e.to_string(),
-                })
-            }
+            SpecSource::File(path) => std::fs::read_to_string(path).map_err(|e| ReadError::File {
+                path: path.clone(),
+                reason: e.to_string(),
+            }),
             SpecSource::Url(url) => fetch(url),
             SpecSource::Git { rev, path } => git_show(rev, path),
         }

@@ -40,7 +40,9 @@ impl fmt::Display for SpecError {
                 f,
                 "the document has no `openapi` version string; expected an OpenAPI 3.1.x document"
             ),
-            SpecError::Normalize(e) => write!(f, "the normaliser (src/normalize.rs) rejects it {e}"),
+            SpecError::Normalize(e) => {
+                write!(f, "the normaliser (src/normalize.rs) rejects it {e}")
+            }
             SpecError::Generate(e) => write!(f, "code generation fails: {e}"),
         }
     }
@@ -130,7 +132,11 @@ pub fn differing_pointers(a: &Value, b: &Value, limit: usize) -> Vec<String> {
                     }
                 }
             }
-            _ => out.push(if ptr.is_empty() { "/".into() } else { ptr.into() }),
+            _ => out.push(if ptr.is_empty() {
+                "/".into()
+            } else {
+                ptr.into()
+            }),
         }
     }
     let mut out = Vec::new();

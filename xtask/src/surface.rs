@@ -17,7 +17,8 @@ pub const HEADER: &str = "# Public surface of the generated `deck` client (opena
 
 /// Lists the public surface of `code` (the output of `codegen::generate`).
 pub fn surface(code: &str) -> Result<String, String> {
-    let file = syn::parse_file(code).map_err(|e| format!("the generated code does not parse: {e}"))?;
+    let file =
+        syn::parse_file(code).map_err(|e| format!("the generated code does not parse: {e}"))?;
     let mut lines: Vec<String> = vec![HEADER.to_string()];
 
     let mut methods: BTreeMap<String, String> = BTreeMap::new(); // builder → method
@@ -28,21 +29,20 @@ pub fn surface(code: &str) -> Result<String, String> {
         match item {
             Item::Impl(imp) if imp.trait_.is_none() && type_name(&imp.self_ty) == "Client" => {
                 for it in &imp.items {
-                    if let syn::ImplItem::Fn(f) = it {
-                        if matches!(f.vis, syn::Visibility::Public(_)) {
-                            if let syn::ReturnType::Type(_, ty) = &f.sig.output {
-                                methods.insert(type_name(ty), f.sig.ident.to_string());
-                            }
-                        }
+                    if let syn::ImplItem::Fn(f) = it
+                        && is_pub(&f.vis)
+                        && let syn::ReturnType::Type(_, ty) = &f.sig.output
+                    {
+                        methods.insert(type_name(ty), f.sig.ident.to_string());
                     }
                 }
             }
             Item::Impl(imp) if type_name(&imp.self_ty) == "Client" => {
                 for it in &imp.items {
-                    if let syn::ImplItem::Fn(f) = it {
-                        if f.sig.ident == "api_version" {
-                            api_version = first_string_literal(f.block.to_token_stream());
-                        }
+                    if let syn::ImplItem::Fn(f) = it
+                        && f.sig.ident == "api_version"
+                    {
+                        api_version = first_string_literal(f.block.to_token_stream());
                     }
                 }
             }
@@ -74,7 +74,8 @@ struct Op {
 fn operations(items: &[Item], methods: &BTreeMap<String, String>, lines: &mut Vec<String>) {
     let mut ops: BTreeMap<String, Op> = BTreeMap::new();
     let mut fields: BTreeMap<String, Vec<(String, Type)>> = BTreeMap::new();
-    let mut sends: BTreeMap<String, (String, String, String, String, TokenStream)> = BTreeMap::new();
+    let mut sends: BTreeMap<String, (String, String, String, String, TokenStream)> =
+        BTreeMap::new();
     for item in items {
         match item {
             Item::Struct(s) => {
@@ -100,14 +101,17 @@ fn operations(items: &[Item], methods: &BTreeMap<String, String>, lines: &mut Ve
                         syn::ReturnType::Type(_, ty) => result_types(ty),
                         syn::ReturnType::Default => ("()".into(), "()".into()),
                     };
-                    sends.insert(builder.clone(), (verb, path, ok, err, f.block.to_token_stream()));
+                    sends.insert(
+                        builder.clone(),
+                        (verb, path, ok, err, f.block.to_token_stream()),
+                    );
                 }
             }
             Item::Impl(imp) => {
                 let is_paginate = imp
                     .trait_
                     .as_ref()
-                    .is_some_and(|(_, p, _)| p.segments.last().is_some_and(|s| s.ident == "Paginate"));
+                    .is_some_and(|(p, _)| p.segments.last().is_some_and(|s| s.ident == "Paginate"));
                 if !is_paginate {
                     continue;
                 }
@@ -129,7 +133,10 @@ fn operations(items: &[Item], methods: &BTreeMap<String, String>, lines: &mut Ve
         }
     }
     for (builder, (verb, path, ok, err, block)) in &sends {
-        let method = methods.get(builder).cloned().unwrap_or_else(|| builder.clone());
+        let method = methods
+            .get(builder)
+            .cloned()
+            .unwrap_or_else(|| builder.clone());
         let query = query_params(block);
         let mut params = Vec::new();
         for (name, ty) in fields.get(builder).into_iter().flatten() {
@@ -153,7 +160,9 @@ fn operations(items: &[Item], methods: &BTreeMap<String, String>, lines: &mut Ve
                 "header".to_string()
             };
             let presence = if required { "required" } else { "optional" };
-            params.push(format!("op {method} param {name}: {ty} ({location}, {presence})"));
+            params.push(format!(
+                "op {method} param {name}: {ty} ({location}, {presence})"
+            ));
         }
         params.sort();
         let op = ops.entry(method.clone()).or_insert_with(|| Op {
@@ -161,7 +170,9 @@ fn operations(items: &[Item], methods: &BTreeMap<String, String>, lines: &mut Ve
             paginated: None,
             params: Vec::new(),
         });
-        op.header = Some(format!("op {method}: {verb} {path} -> {ok}, error {err}"));
+        op.header = Some(format!(
+            "op {method}: {verb} {path} -> {ok} (errors: {err})"
+        ));
         op.params = params;
     }
     for (method, op) in ops {
@@ -211,7 +222,8 @@ fn types(items: &[Item], lines: &mut Vec<String>) {
                         format!("type {name}: struct")
                     }
                     Fields::Unnamed(unnamed) => {
-                        let inner: Vec<String> = unnamed.unnamed.iter().map(|f| render(&f.ty)).collect();
+                        let inner: Vec<String> =
+                            unnamed.unnamed.iter().map(|f| render(&f.ty)).collect();
                         format!("type {name}: newtype({})", inner.join(", "))
                     }
                     Fields::Unit => format!("type {name}: unit struct"),
@@ -238,13 +250,21 @@ fn types(items: &[Item], lines: &mut Vec<String>) {
                         let payload = match &v.fields {
                             Fields::Unnamed(u) => format!(
                                 "({})",
-                                u.unnamed.iter().map(|f| render(&f.ty)).collect::<Vec<_>>().join(", ")
+                                u.unnamed
+                                    .iter()
+                                    .map(|f| render(&f.ty))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
                             ),
                             Fields::Named(n) => format!(
                                 " {{ {} }}",
                                 n.named
                                     .iter()
-                                    .filter_map(|f| Some(format!("{}: {}", f.ident.as_ref()?, render(&f.ty))))
+                                    .filter_map(|f| Some(format!(
+                                        "{}: {}",
+                                        f.ident.as_ref()?,
+                                        render(&f.ty)
+                                    )))
                                     .collect::<Vec<_>>()
                                     .join(", ")
                             ),
@@ -350,7 +370,10 @@ fn result_types(ty: &Type) -> (String, String) {
         Some(t) => render(&strip_generic(t, wrapper).unwrap_or_else(|| (*t).clone())),
         None => "()".to_string(),
     };
-    (unwrap(tys.first(), "ResponseValue"), unwrap(tys.get(1), "Error"))
+    (
+        unwrap(tys.first(), "ResponseValue"),
+        unwrap(tys.get(1), "Error"),
+    )
 }
 
 /// Renders a type the way a user writes it: `::std::vec::Vec<::std::string::String>` →
@@ -497,12 +520,13 @@ fn query_params(block: &TokenStream) -> BTreeMap<String, String> {
                 && matches!(&trees[i - 4], TokenTree::Ident(id) if id == "QueryParam");
             if is_query_new {
                 let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+                // `("wire", &ident)`, possibly with a trailing comma.
+                let ident = inner.iter().find(|t| matches!(t, TokenTree::Ident(_)));
                 if let (Some(TokenTree::Literal(lit)), Some(TokenTree::Ident(ident))) =
-                    (inner.first(), inner.last())
+                    (inner.first(), ident)
+                    && let Ok(syn::Lit::Str(s)) = syn::parse_str::<syn::Lit>(&lit.to_string())
                 {
-                    if let Ok(syn::Lit::Str(s)) = syn::parse_str::<syn::Lit>(&lit.to_string()) {
-                        out.insert(ident.to_string(), s.value());
-                    }
+                    out.insert(ident.to_string(), s.value());
                 }
             }
             walk(g.stream(), out);
@@ -574,7 +598,7 @@ mod tests {
             lines,
             vec![
                 "client api-version header: \"2.0.0\"",
-                "op get_run: GET /runs/{run_id} -> Run, error error::ErrorBody",
+                "op get_run: GET /runs/{run_id} -> Run (errors: error::ErrorBody)",
                 "op get_run param include: String (query, optional)",
                 "op get_run param run_id: String (path, required)",
                 "type Purpose: open enum",

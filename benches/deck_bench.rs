@@ -1,0 +1,388 @@
+//! Runtime benchmarks, each against its baseline in the same run (alternating batches, medians):
+//!
+//! 1. per-call overhead: `get_task_run` vs raw reqwest + serde_json into the same struct;
+//! 2. paging throughput: 50,000 runs in pages of 100 (server +2 ms/page, consumer 2 ms of work per
+//!    page), prefetching `items()` vs sequential paging;
+//! 3. memory: peak RSS streaming 10,000 vs 200,000 items (each in a fresh child process);
+//! 4. decode: MB/s of a 100-item page into the generated types vs `serde_json::Value`.
+//!
+//! `cargo bench --bench deck_bench` prints a table and writes `target/bench/runtime.json`;
+//! `cargo xtask bench` adds the build-cost figures. `DECK_BENCH_QUICK=1` shrinks every figure.
+
+use deck::ext::Paginate;
+use futures::StreamExt;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+const KEY: &str = "sk_bench_key";
+
+/// One measured figure.
+struct Figure {
+    name: &'static str,
+    value: f64,
+    baseline: f64,
+    unit: &'static str,
+    target: Option<(&'static str, f64)>,
+}
+
+fn quick() -> bool {
+    std::env::var_os("DECK_BENCH_QUICK").is_some()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+// ---------------------------------------------------------------------------------------------
+// A loopback HTTP/1.1 server: keep-alive, fixed or generated bodies, optional per-request delay.
+// ---------------------------------------------------------------------------------------------
+
+type Handler = Arc<dyn Fn(&str) -> Vec<u8> + Send + Sync>;
+
+fn start_server(handler: Handler, delay: Duration) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async move {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(format!("http://{}/v2", listener.local_addr().unwrap())).unwrap();
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let handler = handler.clone();
+                tokio::spawn(async move {
+                    let mut buf = Vec::with_capacity(8192);
+                    let mut chunk = [0u8; 8192];
+                    loop {
+                        let end = loop {
+                            if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                                break end;
+                            }
+                            match socket.read(&mut chunk).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                            }
+                        };
+                        let head = String::from_utf8_lossy(&buf[..end]).to_string();
+                        buf.drain(..end + 4);
+                        let target = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+                        let body = handler(&target);
+                        if !delay.is_zero() {
+                            tokio::time::sleep(delay).await;
+                        }
+                        let mut response = format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                            body.len()
+                        )
+                        .into_bytes();
+                        response.extend_from_slice(&body);
+                        if socket.write_all(&response).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+    });
+    rx.recv().unwrap()
+}
+
+fn client(base: &str) -> deck::Client {
+    deck::Client::builder()
+        .api_key(KEY)
+        .base_url(base)
+        .retry(deck::RetryPolicy::none())
+        .build()
+        .unwrap()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Payloads
+// ---------------------------------------------------------------------------------------------
+
+/// A task run with storage and artifacts included, as Deck sends it.
+fn realistic_run(id: &str) -> Value {
+    let storage: Vec<Value> = (0..8)
+        .map(|i| {
+            json!({
+                "id": format!("stor_{i}"), "object": "storage", "file_name": format!("statement-{i}.pdf"),
+                "file_type": "application/pdf", "file_size": "48213",
+                "url": format!("https://files.deck.co/stor_{i}?sig=abcdef0123456789"),
+                "extraction": {"account": "12345678", "balance": 1042.17, "lines": [1, 2, 3]},
+                "purpose": "output", "created_at": "2026-11-01T10:00:00Z"
+            })
+        })
+        .collect();
+    let screenshots: Vec<Value> = (0..6)
+        .map(|i| {
+            json!({
+                "file_name": format!("shot-{i}.png"), "file_type": "image/png", "file_size": 204800,
+                "url": format!("https://files.deck.co/shot_{i}"), "reasoning": "Clicked the statements tab to find the PDF",
+                "created_at": "2026-11-01T10:00:02Z"
+            })
+        })
+        .collect();
+    json!({
+        "id": id, "object": "task_run", "status": "completed", "result": "success",
+        "task_id": "task_abc", "credential_id": "cred_1", "session_id": "sess_1", "agent_id": "agt_1",
+        "source_id": "src_1", "runtime_ms": "53412", "input": {"account": "42", "from": "2026-01-01"},
+        "output": {"statements": 8, "total": 1042.17}, "storage": storage,
+        "artifacts": {"screenshots": screenshots}, "errors": null, "interaction": null,
+        "created_at": "2026-11-01T09:59:00Z", "updated_at": "2026-11-01T10:00:05Z", "request_id": "req_1"
+    })
+}
+
+fn list_item(i: usize) -> Value {
+    json!({
+        "id": format!("trun_{i:08}"), "object": "task_run", "status": "completed", "result": "success",
+        "task_id": "task_abc", "credential_id": null, "session_id": "sess_1", "agent_id": "agt_1",
+        "source_id": null, "runtime_ms": "1234", "output": {"ok": true, "n": i}, "errors": null,
+        "interaction": null, "created_at": "2026-11-01T09:59:00Z", "updated_at": "2026-11-01T10:00:05Z"
+    })
+}
+
+/// Serves `total` runs in pages, generated on the fly (the server holds no list).
+fn paging_handler(total: usize) -> Handler {
+    Arc::new(move |target: &str| {
+        let query = target.split_once('?').map(|(_, q)| q).unwrap_or("");
+        let mut cursor = 0usize;
+        let mut limit = 20usize;
+        for pair in query.split('&') {
+            match pair.split_once('=') {
+                Some(("cursor", c)) => cursor = c.parse().unwrap_or(0),
+                Some(("limit", l)) => limit = l.parse().unwrap_or(20),
+                _ => {}
+            }
+        }
+        let end = (cursor + limit).min(total);
+        let items: Vec<Value> = (cursor..end).map(list_item).collect();
+        let more = end < total;
+        json!({"data": items, "has_more": more, "next_cursor": more.then(|| end.to_string()), "request_id": "req_p"})
+            .to_string()
+            .into_bytes()
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Per-call overhead
+// ---------------------------------------------------------------------------------------------
+
+async fn per_call(rt_calls: usize, rounds: usize) -> Figure {
+    let body = realistic_run("trun_1").to_string().into_bytes();
+    let base = start_server(Arc::new(move |_| body.clone()), Duration::ZERO);
+    let deck = client(&base);
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let raw = if std::env::var_os("X_TIMEOUTS").is_some() { reqwest::Client::builder().read_timeout(Duration::from_secs(30)).connect_timeout(Duration::from_secs(10)).build().unwrap() } else { reqwest::Client::builder().build().unwrap() };
+    let url = format!("{base}/task-runs/trun_1?include=input%2Cstorage%2Cartifacts");
+    let (mut sdk, mut baseline) = (Vec::new(), Vec::new());
+    for round in 0..rounds * 2 {
+        let started = Instant::now();
+        for _ in 0..rt_calls {
+            if round % 2 == 0 {
+                let run = deck
+                    .get_task_run()
+                    .run_id("trun_1")
+                    .include(deck::ext::Include::all())
+                    .send()
+                    .await
+                    .unwrap();
+                std::hint::black_box(run);
+            } else {
+                let bytes = raw
+                    .get(&url)
+                    .header("authorization", format!("Bearer {KEY}"))
+                    .header("accept", "application/json")
+                    .send()
+                    .await
+                    .unwrap()
+                    .error_for_status()
+                    .unwrap()
+                    .bytes()
+                    .await
+                    .unwrap();
+                let run: deck::types::GetTaskRunResponse = serde_json::from_slice(&bytes).unwrap();
+                std::hint::black_box(run);
+            }
+        }
+        let per_call_us = started.elapsed().as_secs_f64() * 1e6 / rt_calls as f64;
+        if round % 2 == 0 { sdk.push(per_call_us) } else { baseline.push(per_call_us) }
+    }
+    Figure {
+        name: "per-call get_task_run (µs/call) vs raw reqwest+serde_json",
+        value: median(sdk),
+        baseline: median(baseline),
+        unit: "µs",
+        target: Some(("<=", 1.05)),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Paging throughput
+// ---------------------------------------------------------------------------------------------
+
+fn busy_work(d: Duration) {
+    let until = Instant::now() + d;
+    while Instant::now() < until {
+        std::hint::spin_loop();
+    }
+}
+
+async fn paging(total: usize, rounds: usize) -> Figure {
+    let base = start_server(paging_handler(total), Duration::from_millis(2));
+    let deck = client(&base);
+    let (mut prefetch, mut sequential) = (Vec::new(), Vec::new());
+    for round in 0..rounds * 2 {
+        let use_prefetch = round % 2 == 0;
+        let started = Instant::now();
+        let mut pages = deck.list_task_runs().into_paginator().prefetch(use_prefetch).pages();
+        let mut n = 0;
+        while let Some(page) = pages.next().await {
+            n += page.unwrap().items.len();
+            busy_work(Duration::from_millis(2));
+        }
+        assert_eq!(n, total);
+        let secs = started.elapsed().as_secs_f64();
+        if use_prefetch { prefetch.push(secs) } else { sequential.push(secs) }
+    }
+    Figure {
+        name: "paging 50k runs, prefetching items() vs sequential (s)",
+        value: median(prefetch),
+        baseline: median(sequential),
+        unit: "s",
+        target: Some(("<=", 0.6)),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Memory (child processes)
+// ---------------------------------------------------------------------------------------------
+
+fn peak_rss_kib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
+/// Child mode: stream `total` items, print peak RSS in KiB.
+fn memory_child(total: usize) {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    rt.block_on(async {
+        let base = start_server(paging_handler(total), Duration::ZERO);
+        let deck = client(&base);
+        let mut items = deck.list_task_runs().items();
+        let mut n = 0;
+        while let Some(item) = items.next().await {
+            std::hint::black_box(item.unwrap());
+            n += 1;
+        }
+        assert_eq!(n, total);
+    });
+    println!("{}", peak_rss_kib());
+}
+
+fn memory(small: usize, large: usize, rounds: usize) -> Figure {
+    let exe = std::env::current_exe().unwrap();
+    let run = |n: usize| -> f64 {
+        let out = std::process::Command::new(&exe).arg("--memory-child").arg(n.to_string()).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+    };
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        a.push(run(large));
+        b.push(run(small));
+    }
+    Figure {
+        name: "peak RSS streaming large list vs small list (KiB)",
+        value: median(a),
+        baseline: median(b),
+        unit: "KiB",
+        target: Some(("<=", 1.2)),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Decode
+// ---------------------------------------------------------------------------------------------
+
+fn decode(rounds: usize) -> Figure {
+    let page = json!({"data": (0..100).map(list_item).collect::<Vec<_>>(), "has_more": true, "next_cursor": "100", "request_id": "r"});
+    let bytes = serde_json::to_vec(&page).unwrap();
+    let iterations = if quick() { 50 } else { 400 };
+    let (mut typed, mut value) = (Vec::new(), Vec::new());
+    for round in 0..rounds * 2 {
+        let started = Instant::now();
+        for _ in 0..iterations {
+            if round % 2 == 0 {
+                let p: deck::types::PaginatedResponseOfListTaskRunData = serde_json::from_slice(&bytes).unwrap();
+                std::hint::black_box(p);
+            } else {
+                let v: Value = serde_json::from_slice(&bytes).unwrap();
+                std::hint::black_box(v);
+            }
+        }
+        let mb_s = (bytes.len() * iterations) as f64 / started.elapsed().as_secs_f64() / 1e6;
+        if round % 2 == 0 { typed.push(mb_s) } else { value.push(mb_s) }
+    }
+    Figure {
+        name: "decode 100-item page, generated types vs serde_json::Value (MB/s)",
+        value: median(typed),
+        baseline: median(value),
+        unit: "MB/s",
+        target: None,
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--memory-child") {
+        memory_child(args[i + 1].parse().unwrap());
+        return;
+    }
+    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing: run tiny sizes then.
+    let smoke = !args.iter().any(|a| a == "--bench");
+    let q = quick() || smoke;
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let only = std::env::var("DECK_BENCH_ONLY").unwrap_or_default();
+    let want = |name: &str| only.is_empty() || only.split(',').any(|o| o == name);
+    let mut figures = Vec::new();
+    if want("per_call") {
+        figures.push(rt.block_on(per_call(if q { 20 } else { 400 }, if q { 2 } else { 9 })));
+    }
+    if want("paging") {
+        figures.push(rt.block_on(paging(if q { 2_000 } else { 50_000 }, if q { 1 } else { 3 })));
+    }
+    if want("memory") {
+        figures.push(memory(if q { 1_000 } else { 10_000 }, if q { 4_000 } else { 200_000 }, if q { 1 } else { 3 }));
+    }
+    if want("decode") {
+        figures.push(decode(if q { 2 } else { 9 }));
+    }
+    println!("\n{:<68} {:>12} {:>12} {:>7} {:>8} {:>5}", "figure", "value", "baseline", "ratio", "target", "met");
+    let mut json_rows = Vec::new();
+    for f in &figures {
+        let ratio = f.value / f.baseline;
+        let (target, met) = match f.target {
+            Some((op, t)) => (format!("{op}{t}"), if ratio <= t { "yes" } else { "NO" }),
+            None => ("-".to_string(), "-"),
+        };
+        println!(
+            "{:<68} {:>10.1}{:<2} {:>10.1}{:<2} {:>7.3} {:>8} {:>5}",
+            f.name, f.value, "", f.baseline, "", ratio, target, met
+        );
+        json_rows.push(json!({
+            "figure": f.name, "value": f.value, "baseline": f.baseline, "unit": f.unit,
+            "ratio": ratio, "target": f.target.map(|(_, t)| t), "met": f.target.map(|(_, t)| ratio <= t),
+        }));
+    }
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = json!({"quick": q, "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0), "figures": json_rows});
+    std::fs::write(dir.join("runtime.json"), serde_json::to_string_pretty(&out).unwrap()).unwrap();
+    println!("\nwrote {}", dir.join("runtime.json").display());
+}
