@@ -19,6 +19,7 @@ mod codegen;
 mod normalize;
 
 pub mod assemble;
+pub mod bench;
 pub mod commands;
 pub mod diff;
 pub mod model;

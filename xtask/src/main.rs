@@ -62,6 +62,29 @@ exit 1. `--write` rewrites the snapshot instead. Works offline.",
         #[arg(long, value_name = "PATH")]
         surface: Option<PathBuf>,
     },
+    /// Run every benchmark (runtime and build cost) and print one summary table.
+    #[command(
+        long_about = "Runs `cargo bench --bench deck_bench` (per-call overhead against raw \
+reqwest, paging throughput with and without prefetch, peak memory for 10k vs 200k items, decode \
+speed), then measures the build script's run time, checks that no-op and src/ext.rs rebuilds do not \
+rerun it, and compares a clean build of a user crate with code generated at build time against the \
+same code pasted in (no build script, no build-dependencies). Every figure is a median or ratio \
+measured in this one run. Writes target/bench/summary.json."
+    )]
+    Bench {
+        /// Small sizes everywhere (a smoke run of a minute or two).
+        #[arg(long)]
+        quick: bool,
+        /// Skip the clean-build comparison (two clean builds: the slow part).
+        #[arg(long)]
+        skip_clean_build: bool,
+        /// Profile of the clean builds: `release` (how services ship) or `dev`.
+        #[arg(long, default_value = "release")]
+        profile: String,
+        /// Rewrite the table between the bench markers in README.md.
+        #[arg(long)]
+        update_readme: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -218,6 +241,26 @@ fn main() -> ExitCode {
                 CodegenMode::Check
             };
             commands::codegen(&spec, &surface, mode).map(ExitCode::from)
+        }
+        Command::Bench {
+            quick,
+            skip_clean_build,
+            profile,
+            update_readme,
+        } => {
+            let options = xtask::bench::BenchOptions {
+                quick,
+                skip_clean_build,
+                profile,
+                update_readme,
+            };
+            match xtask::bench::run(&source::workspace_root(), &options) {
+                Ok(_) => Ok(ExitCode::SUCCESS),
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    Ok(ExitCode::from(xtask::exit::ERROR))
+                }
+            }
         }
     };
     match result {
