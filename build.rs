@@ -25,6 +25,13 @@ fn main() {
         .join("deck_gen.rs");
     std::fs::write(&out, generated.code)
         .unwrap_or_else(|e| fail(&format!("cannot write {}: {e}", out.display())));
+    // Typed httpmock helpers, only when the `httpmock` feature asks for them.
+    if std::env::var_os("CARGO_FEATURE_HTTPMOCK").is_some() {
+        let mocks = codegen::generate_httpmock(&spec).unwrap_or_else(|e| fail(&e));
+        let out = out.with_file_name("deck_httpmock.rs");
+        std::fs::write(&out, mocks)
+            .unwrap_or_else(|e| fail(&format!("cannot write {}: {e}", out.display())));
+    }
 }
 
 fn fail(message: &str) -> ! {

@@ -24,8 +24,15 @@ pub struct Generated {
     pub paginated: Vec<String>,
 }
 
-/// Generates the client source from the text of `openapi/v2.json`.
-pub fn generate(spec_text: &str) -> Result<Generated, String> {
+/// The normalised document, its progenitor model, our replacements and generator settings.
+struct Prepared {
+    doc: Value,
+    spec: openapiv3::OpenAPI,
+    replacements: Vec<Replacement>,
+    settings: GenerationSettings,
+}
+
+fn prepare(spec_text: &str) -> Result<Prepared, String> {
     let raw: Value =
         serde_json::from_str(spec_text).map_err(|e| format!("openapi/v2.json is not JSON: {e}"))?;
     let doc = normalize::normalize(&raw).map_err(|e| format!("normalising openapi/v2.json {e}"))?;
@@ -79,19 +86,72 @@ pub fn generate(spec_text: &str) -> Result<Generated, String> {
         }
     }
 
+    Ok(Prepared {
+        doc,
+        spec,
+        replacements,
+        settings,
+    })
+}
+
+/// Runs progenitor, turning a panic into an error.
+fn catch<T>(f: impl FnOnce() -> progenitor_impl::Result<T>) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .map_err(|panic| {
+            let msg = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            format!("progenitor panicked on the normalised spec: {msg}")
+        })?
+        .map_err(|e| format!("progenitor rejected the normalised spec: {e}"))
+}
+
+/// Typed `httpmock` helpers (progenitor's `Generator::httpmock`) for the `httpmock` feature.
+pub fn generate_httpmock(spec_text: &str) -> Result<String, String> {
+    let Prepared { spec, settings, .. } = prepare(spec_text)?;
     let mut generator = Generator::new(&settings);
-    let tokens = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        generator.generate_tokens(&spec)
-    }))
-    .map_err(|panic| {
-        let msg = panic
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_default();
-        format!("progenitor panicked on the normalised spec: {msg}")
-    })?
-    .map_err(|e| format!("progenitor rejected the normalised spec: {e}"))?;
+    let tokens = catch(|| generator.httpmock(&spec, "crate"))?;
+    let mut file: syn::File =
+        syn::parse2(tokens).map_err(|e| format!("progenitor produced unparsable code: {e}"))?;
+    drop_array_query_matchers(&mut file.items);
+    Ok(prettyplease::unparse(&file))
+}
+
+/// progenitor 0.15's httpmock generator renders array query parameters (`status=a&status=b`)
+/// with `value.to_string()` on a `Vec`, which does not compile; those matcher methods are
+/// removed (match such parameters with `when.into_inner().query_param(..)`).
+fn drop_array_query_matchers(items: &mut Vec<syn::Item>) {
+    for item in items.iter_mut() {
+        match item {
+            syn::Item::Mod(m) => {
+                if let Some((_, inner)) = m.content.as_mut() {
+                    drop_array_query_matchers(inner);
+                }
+            }
+            syn::Item::Impl(imp) => imp.items.retain(|member| match member {
+                syn::ImplItem::Fn(f) => {
+                    let sig = &f.sig;
+                    !quote!(#sig).to_string().contains(":: vec :: Vec <")
+                }
+                _ => true,
+            }),
+            _ => {}
+        }
+    }
+}
+
+/// Generates the client source from the text of `openapi/v2.json`.
+pub fn generate(spec_text: &str) -> Result<Generated, String> {
+    let Prepared {
+        doc,
+        spec,
+        replacements,
+        settings,
+    } = prepare(spec_text)?;
+    let mut generator = Generator::new(&settings);
+    let tokens = catch(|| generator.generate_tokens(&spec))?;
 
     let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("progenitor produced unparsable code: {e}"))?;

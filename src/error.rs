@@ -38,6 +38,17 @@ impl<'de> Deserialize<'de> for ErrorBody {
     }
 }
 
+impl serde::Serialize for ErrorBody {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Envelope(e) => e.serialize(s),
+            Self::Validation(v) => v.serialize(s),
+            Self::Empty => s.serialize_none(),
+            Self::Other(v) => v.serialize(s),
+        }
+    }
+}
+
 impl ErrorBody {
     fn from_value(value: serde_json::Value) -> Self {
         match &value {

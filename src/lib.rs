@@ -38,3 +38,11 @@ pub use retry::RetryPolicy;
 
 #[cfg(feature = "mock")]
 pub mod mock;
+
+/// Typed [`httpmock`](https://docs.rs/httpmock) helpers generated from the spec: one method per
+/// operation on `httpmock::MockServer` (feature `httpmock`).
+#[cfg(feature = "httpmock")]
+pub mod httpmock {
+    #![allow(missing_docs, clippy::all, unused_imports, dead_code)]
+    include!(concat!(env!("OUT_DIR"), "/deck_httpmock.rs"));
+}
