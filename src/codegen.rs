@@ -122,7 +122,7 @@ pub fn generate_httpmock(spec_text: &str) -> Result<String, String> {
 /// progenitor 0.15's httpmock generator renders array query parameters (`status=a&status=b`)
 /// with `value.to_string()` on a `Vec`, which does not compile; those matcher methods are
 /// removed (match such parameters with `when.into_inner().query_param(..)`).
-fn drop_array_query_matchers(items: &mut Vec<syn::Item>) {
+fn drop_array_query_matchers(items: &mut [syn::Item]) {
     for item in items.iter_mut() {
         match item {
             syn::Item::Mod(m) => {

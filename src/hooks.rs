@@ -37,9 +37,10 @@ impl ClientHooks<ClientState> for Client {
                 None => None,
             };
             if let Some(key) = key {
-                request
-                    .headers_mut()
-                    .insert(IDEMPOTENCY_KEY_HEADER, idempotency_header(&key).map_err(progenitor_client::Error::InvalidRequest)?);
+                request.headers_mut().insert(
+                    IDEMPOTENCY_KEY_HEADER,
+                    idempotency_header(&key).map_err(progenitor_client::Error::InvalidRequest)?,
+                );
             }
         }
         if let Some(timeout) = options.timeout.or(self.inner.config.attempt_timeout) {
