@@ -1,7 +1,8 @@
 //! Building a [`Client`]: API key, base URL, timeouts, retries; and per-call options.
 
 use crate::Client;
-use crate::error::Error;
+use crate::ResponseValue;
+use crate::error::{Error, ErrorBody};
 use crate::retry::RetryPolicy;
 use progenitor_client::ClientInfo;
 use reqwest::header::{HeaderMap, HeaderValue};
@@ -268,11 +269,11 @@ impl Client {
 
 /// Options for one call: an idempotency key of your own, a timeout, a retry policy.
 ///
-/// Apply them with [`WithOptions::with_options`] on any request builder:
+/// Apply them with [`RequestExt::with_options`] on any request builder:
 ///
 /// ```no_run
 /// # async fn f(client: &deck::Client) -> Result<(), deck::Error> {
-/// use deck::{RequestOptions, WithOptions};
+/// use deck::{RequestOptions, RequestExt};
 /// use std::time::Duration;
 /// let run = client
 ///     .run_task()
@@ -329,30 +330,51 @@ pub struct Configured<B> {
 
 /// Implemented by every generated request builder (the build script emits the impls).
 pub trait Operation: Sized {
-    /// What `send()` yields.
-    type Output;
-    /// Sends the request.
-    fn send_operation(self) -> impl std::future::Future<Output = Self::Output> + Send;
+    /// The success body type.
+    type Response;
+    /// Sends the request (what the builder's own `send()` does).
+    fn send_operation(
+        self,
+    ) -> impl std::future::Future<
+        Output = Result<ResponseValue<Self::Response>, progenitor_client::Error<ErrorBody>>,
+    > + Send;
 }
 
-/// Attaches [`RequestOptions`] to a request builder.
-pub trait WithOptions: Operation {
-    /// Sends this call with `options`.
+/// Extra methods on every request builder.
+pub trait RequestExt: Operation {
+    /// Sends this call with `options` (own idempotency key, timeout, retry policy).
     fn with_options(self, options: RequestOptions) -> Configured<Self> {
         Configured {
             builder: self,
             options,
         }
     }
+
+    /// Like `send()`, but the error is already a [`deck::Error`](crate::Error), so `?` works in
+    /// functions returning `Box<dyn Error>` or `anyhow::Result` without losing the request id.
+    fn call(
+        self,
+    ) -> impl std::future::Future<Output = Result<ResponseValue<Self::Response>, Error>> + Send
+    {
+        let sending = self.send_operation();
+        async move { sending.await.map_err(Error::from) }
+    }
 }
 
-impl<B: Operation> WithOptions for B {}
+impl<B: Operation> RequestExt for B {}
 
 impl<B: Operation> Configured<B> {
     /// Sends the request with the options in force.
-    pub async fn send(self) -> B::Output {
+    pub async fn send(
+        self,
+    ) -> Result<ResponseValue<B::Response>, progenitor_client::Error<ErrorBody>> {
         OPTIONS
             .scope(self.options, self.builder.send_operation())
             .await
+    }
+
+    /// Like [`send`](Self::send), with the error as a [`deck::Error`](crate::Error).
+    pub async fn call(self) -> Result<ResponseValue<B::Response>, Error> {
+        self.send().await.map_err(Error::from)
     }
 }

@@ -231,10 +231,16 @@ fn operation_impls(file: &syn::File) -> Result<TokenStream, String> {
             let syn::ReturnType::Type(_, output) = &f.sig.output else {
                 continue;
             };
+            let response = success_type(output).ok_or_else(|| {
+                format!(
+                    "`send` of {} does not return Result<ResponseValue<T>, _>",
+                    quote!(#self_ty)
+                )
+            })?;
             impls.push(quote! {
                 impl<'a> crate::client::Operation for #self_ty {
-                    type Output = #output;
-                    fn send_operation(self) -> impl ::std::future::Future<Output = Self::Output> + Send {
+                    type Response = #response;
+                    fn send_operation(self) -> impl ::std::future::Future<Output = #output> + Send {
                         self.send()
                     }
                 }
@@ -242,6 +248,27 @@ fn operation_impls(file: &syn::File) -> Result<TokenStream, String> {
         }
     }
     Ok(quote!(#(#impls)*))
+}
+
+/// `T` in `Result<ResponseValue<T>, _>`.
+fn success_type(output: &syn::Type) -> Option<syn::Type> {
+    let first_arg = |ty: &syn::Type, name: &str| -> Option<syn::Type> {
+        let syn::Type::Path(path) = ty else {
+            return None;
+        };
+        let last = path.path.segments.last()?;
+        if last.ident != name {
+            return None;
+        }
+        let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+            return None;
+        };
+        args.args.iter().find_map(|a| match a {
+            syn::GenericArgument::Type(t) => Some(t.clone()),
+            _ => None,
+        })
+    };
+    first_arg(&first_arg(output, "Result")?, "ResponseValue")
 }
 
 /// A string enum that decodes values it does not know into `Unknown(String)`.

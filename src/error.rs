@@ -178,13 +178,18 @@ impl ApiError {
         self.errors().first().map(|e| e.message.as_str())
     }
 
-    /// The request id: from the body, else from an `x-request-id` / `request-id` header.
+    /// The request id to quote to Deck's support: the envelope's `request_id`, else an
+    /// `x-request-id` / `request-id` header, else (for a 400) ASP.NET's `traceId`.
     pub fn request_id(&self) -> Option<&str> {
-        self.body.request_id().or_else(|| {
+        let header = || {
             ["x-request-id", "request-id"]
                 .iter()
                 .find_map(|h| self.headers.get(*h)?.to_str().ok())
-        })
+        };
+        match &self.body {
+            ErrorBody::Validation(v) => header().or(v.trace_id.as_deref()),
+            body => body.request_id().or_else(header),
+        }
     }
 
     /// For a 400, the validation map: field name → messages.

@@ -30,7 +30,7 @@ pub mod wire;
 #[cfg(test)]
 mod normalize;
 
-pub use client::{ClientBuilder, ClientState, RequestOptions, WithOptions};
+pub use client::{ClientBuilder, ClientState, RequestExt, RequestOptions};
 pub use error::{ApiError, Error, ErrorBody, ErrorKind, Result};
 pub use generated::{ByteStream, Client, ResponseValue, builder, types};
 pub use hooks::IDEMPOTENCY_KEY_HEADER;

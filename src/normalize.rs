@@ -143,6 +143,7 @@ pub fn normalize(input: &Value) -> Result<Value> {
         schemas.insert(name, schema);
     }
     add_error_body(&mut doc)?;
+    page_items_request_id_optional(&mut doc)?;
     Ok(doc)
 }
 
@@ -817,6 +818,39 @@ fn add_error_body(doc: &mut Value) -> Result<()> {
     Ok(())
 }
 
+/// Rule: `request_id` is optional in schemas used as page items. Deck's docs say list items carry
+/// no `request_id` (the page has one), but `PaginatedResponseOfGetTaskResponse` reuses
+/// `GetTaskResponse`, which requires it: taken literally, every `list_tasks` page would fail to
+/// decode. Relaxing a required response field never rejects valid data; the field becomes
+/// `Option<String>` everywhere the schema is used.
+fn page_items_request_id_optional(doc: &mut Value) -> Result<()> {
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return Ok(());
+    };
+    let items: Vec<String> = schemas
+        .values()
+        .filter(|page| {
+            let props = &page["properties"];
+            props.get("has_more").is_some() && props.get("next_cursor").is_some()
+        })
+        .filter_map(|page| page.pointer("/properties/data/items/$ref")?.as_str())
+        .filter_map(|r| r.strip_prefix("#/components/schemas/"))
+        .map(String::from)
+        .collect();
+    for name in items {
+        if let Some(Value::Array(required)) = schemas
+            .get_mut(&name)
+            .and_then(|item| item.get_mut("required"))
+        {
+            required.retain(|field| field != "request_id");
+        }
+    }
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
@@ -1160,6 +1194,25 @@ mod tests {
             .unwrap()
             .remove("ErrorResponse");
         assert!(add_error_body(&mut doc).is_err());
+    }
+
+    #[test]
+    fn page_items_request_id_becomes_optional() {
+        let mut doc = json!({"components": {"schemas": {
+            "Page": {"properties": {"data": {"type": "array", "items": {"$ref": "#/components/schemas/Task"}},
+                                     "has_more": {}, "next_cursor": {}}},
+            "Task": {"required": ["id", "request_id"]},
+            "Single": {"required": ["id", "request_id"]}
+        }}});
+        page_items_request_id_optional(&mut doc).unwrap();
+        assert_eq!(
+            doc["components"]["schemas"]["Task"]["required"],
+            json!(["id"])
+        );
+        assert_eq!(
+            doc["components"]["schemas"]["Single"]["required"],
+            json!(["id", "request_id"])
+        );
     }
 
     #[test]

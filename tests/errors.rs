@@ -48,12 +48,54 @@ async fn validation_400_exposes_the_field_map() {
         map["limit"],
         vec!["The value '500' is not valid.".to_string()]
     );
-    assert_eq!(err.request_id(), Some("00-abc-01"));
+    assert_eq!(
+        err.request_id(),
+        Some("req_400"),
+        "Deck's request id before ASP.NET's traceId"
+    );
     let text = err.to_string();
     assert!(
         text.contains("400") && text.contains("limit: The value '500' is not valid."),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn validation_400_without_header_falls_back_to_trace_id() {
+    let body =
+        json!({"title": "Invalid.", "errors": {"limit": ["Too big."]}, "traceId": "00-abc-01"});
+    let err = get_task_error(ResponseTemplate::new(400).set_body_json(body)).await;
+    assert_eq!(err.request_id(), Some("00-abc-01"));
+}
+
+#[tokio::test]
+async fn call_returns_deck_error_in_any_error_context() {
+    use deck::RequestExt;
+    async fn boxed(client: &deck::Client) -> Result<String, Box<dyn std::error::Error>> {
+        Ok(client
+            .get_task()
+            .task_id("task_x")
+            .call()
+            .await?
+            .into_inner()
+            .name)
+    }
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(envelope(
+            "request",
+            "task_not_found",
+            "No.",
+            "req_box",
+        )))
+        .mount(&server)
+        .await;
+    let err = boxed(&client(&server.uri())).await.unwrap_err();
+    let deck_err = err
+        .downcast_ref::<deck::Error>()
+        .expect("a deck::Error inside the box");
+    assert_eq!(deck_err.request_id(), Some("req_box"));
+    assert!(err.to_string().contains("req_box"), "{err}");
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use deck::{ErrorKind, RequestOptions, RetryPolicy, WithOptions};
+use deck::{ErrorKind, RequestExt, RequestOptions, RetryPolicy};
 use serde_json::json;
 use std::future::Future;
 use std::sync::{Arc, Mutex};

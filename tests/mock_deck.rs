@@ -5,7 +5,7 @@ use chrono::{TimeDelta, TimeZone, Utc};
 use deck::ext::{Include, Paginate, RunResult, RunStatus, Section};
 use deck::mock::{MockDeck, StepMode};
 use deck::types::{RunTaskRequest, SubmitInteractionRequest};
-use deck::{ErrorBody, ErrorKind, RequestOptions, WithOptions};
+use deck::{ErrorBody, ErrorKind, RequestExt, RequestOptions};
 use futures::TryStreamExt;
 use serde_json::{Value, json};
 use std::collections::HashSet;
@@ -327,7 +327,11 @@ async fn tasks_list_filters_and_lookup() {
         .unwrap()
         .into_inner();
     assert_eq!(one.name, all[3].name);
-    assert!(one.request_id.starts_with("req_"));
+    assert!(
+        one.request_id
+            .as_deref()
+            .is_some_and(|id| id.starts_with("req_"))
+    );
     assert!(one.input_schema.unwrap()["required"].is_array());
 }
 

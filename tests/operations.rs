@@ -166,7 +166,15 @@ async fn list_tasks_sends_filters() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/v2/tasks"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(page(vec![task("task_1")], None)))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page(
+            vec![task("task_1"), {
+                // Deck's list items carry no request_id (the page has one).
+                let mut t = task("task_2");
+                t.as_object_mut().unwrap().remove("request_id");
+                t
+            }],
+            None,
+        )))
         .mount(&server)
         .await;
     let page = client(&server.uri())
@@ -184,6 +192,7 @@ async fn list_tasks_sends_filters() {
         Some("agent_id=agt_1&limit=100&status=live")
     );
     assert_eq!(page.data[0].id, "task_1");
+    assert_eq!(page.data[1].request_id, None);
     assert_eq!(page.next_cursor, None);
 }
 
