@@ -1,11 +1,4 @@
-//! Typed, forward-compatible Rust client for [Deck](https://deck.co)'s REST API v2.
-//!
-//! Deck runs AI agents that operate websites for you. This crate is generated at build time from
-//! Deck's OpenAPI spec (vendored as `openapi/v2.json`) by progenitor, with a small hand-written
-//! layer for what a generator cannot know: retries and idempotency keys, pagination streams,
-//! include flags, waiting on task runs, and errors that carry Deck's `request_id`.
-//!
-//! Crate docs are completed in the README; see `README.md`.
+#![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
 mod generated {
