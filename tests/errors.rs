@@ -80,16 +80,7 @@ async fn call_returns_deck_error_in_any_error_context() {
             .into_inner()
             .name)
     }
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(404).set_body_json(envelope(
-            "request",
-            "task_not_found",
-            "No.",
-            "req_box",
-        )))
-        .mount(&server)
-        .await;
+    let server = not_found_server("req_box").await;
     let err = boxed(&client(&server.uri())).await.unwrap_err();
     let deck_err = err
         .downcast_ref::<deck::Error>()
@@ -207,16 +198,22 @@ async fn question_mark_converts_into_deck_error() {
             .into_inner()
             .name)
     }
+    let server = not_found_server("r1").await;
+    let err = call(&client(&server.uri())).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+}
+
+/// A server answering every GET with a 404 envelope carrying `request_id`.
+async fn not_found_server(request_id: &str) -> MockServer {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .respond_with(ResponseTemplate::new(404).set_body_json(envelope(
             "request",
             "task_not_found",
             "No.",
-            "r1",
+            request_id,
         )))
         .mount(&server)
         .await;
-    let err = call(&client(&server.uri())).await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::NotFound);
+    server
 }

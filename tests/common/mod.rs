@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
 
 /// The key every test client uses; tests assert it never leaks.
 pub const KEY: &str = "sk_live_TEST_SECRET_9f8e7d6c";
@@ -98,4 +99,25 @@ pub fn page(items: Vec<Value>, next: Option<&str>) -> Value {
 /// Deck's error envelope.
 pub fn envelope(kind: &str, code: &str, message: &str, request_id: &str) -> Value {
     json!({"errors": [{"type": kind, "code": code, "message": message, "field": null}], "request_id": request_id})
+}
+
+/// A `tracing` writer that keeps everything written, for asserting on logs.
+#[derive(Clone, Default)]
+pub struct Capture(pub Arc<Mutex<Vec<u8>>>);
+
+impl Capture {
+    /// Everything written so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
