@@ -283,14 +283,14 @@ async fn dropping_the_stream_sends_no_further_requests() {
 
 #[tokio::test]
 async fn prefetch_fetches_one_page_ahead_and_no_further() {
-    for (prefetch, expected) in [(true, 2), (false, 1)] {
+    // None: the default (`.pages()` straight on the builder), which prefetches.
+    for (prefetch, expected) in [(None, 2), (Some(true), 2), (Some(false), 1)] {
         let server = serve(three_pages()).await;
         let client = client(&server.uri());
-        let mut pages = client
-            .list_task_runs()
-            .into_paginator()
-            .prefetch(prefetch)
-            .pages();
+        let mut pages = match prefetch {
+            None => client.list_task_runs().pages(),
+            Some(p) => client.list_task_runs().into_paginator().prefetch(p).pages(),
+        };
         let first = pages.next().await.unwrap().unwrap();
         assert_eq!(first.request_id.as_deref(), Some("req_1"));
         // The caller is busy with page 1 and does not poll.
@@ -298,7 +298,7 @@ async fn prefetch_fetches_one_page_ahead_and_no_further() {
         assert_eq!(
             queries(&server).await.len(),
             expected,
-            "prefetch={prefetch}"
+            "prefetch={prefetch:?}"
         );
         let rest: Vec<_> = pages.collect().await;
         assert_eq!(rest.len(), 2);
