@@ -311,11 +311,9 @@ fn copy_crate(workspace: &Path, to: &Path, generated: Option<&str>) -> Result<()
         std::fs::copy(entry.path(), to.join("src").join(entry.file_name()))
             .map_err(|e| e.to_string())?;
     }
-    std::fs::copy(
-        workspace.join("openapi/v2.json"),
-        to.join("openapi/v2.json"),
-    )
-    .map_err(|e| e.to_string())?;
+    for file in ["openapi/v2.json", "README.md"] {
+        std::fs::copy(workspace.join(file), to.join(file)).map_err(|e| e.to_string())?;
+    }
     let manifest =
         std::fs::read_to_string(workspace.join("Cargo.toml")).map_err(|e| e.to_string())?;
     let mut drop = vec!["[workspace]", "[dev-dependencies]", "[[bench]]"];
