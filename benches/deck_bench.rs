@@ -266,7 +266,12 @@ fn prerendered_pages(total: usize) -> Handler {
     let render = paging_handler(total);
     let pages: std::collections::HashMap<usize, Vec<u8>> = (0..total)
         .step_by(100)
-        .map(|start| (start, render(&format!("/v2/task-runs?cursor={start}&limit=100"))))
+        .map(|start| {
+            (
+                start,
+                render(&format!("/v2/task-runs?cursor={start}&limit=100")),
+            )
+        })
         .collect();
     Arc::new(move |target: &str| {
         let cursor = target
@@ -290,7 +295,11 @@ async fn paging(total: usize, rounds: usize) -> Vec<Figure> {
         for round in 0..rounds * 2 {
             let use_prefetch = round % 2 == 0;
             let started = Instant::now();
-            let mut pages = deck.list_task_runs().into_paginator().prefetch(use_prefetch).pages();
+            let mut pages = deck
+                .list_task_runs()
+                .into_paginator()
+                .prefetch(use_prefetch)
+                .pages();
             let mut n = 0;
             while let Some(page) = pages.next().await {
                 n += page.unwrap().items.len();
@@ -302,7 +311,11 @@ async fn paging(total: usize, rounds: usize) -> Vec<Figure> {
             }
             assert_eq!(n, total);
             let secs = started.elapsed().as_secs_f64();
-            if use_prefetch { prefetch.push(secs) } else { sequential.push(secs) }
+            if use_prefetch {
+                prefetch.push(secs)
+            } else {
+                sequential.push(secs)
+            }
         }
         figures.push(Figure {
             name: if cpu_work {
@@ -440,7 +453,7 @@ fn main() {
         figures.extend(rt.block_on(per_call(if q { 20 } else { 400 }, if q { 2 } else { 9 })));
     }
     if want("paging") {
-        figures.push(rt.block_on(paging(
+        figures.extend(rt.block_on(paging(
             if q { 2_000 } else { 50_000 },
             if q { 1 } else { 3 },
         )));
