@@ -4,7 +4,6 @@
 //! this file. Editing anything else under `src/` does not rerun codegen.
 
 #[path = "src/codegen.rs"]
-#[allow(dead_code)]
 mod codegen;
 #[path = "src/normalize.rs"]
 mod normalize;
@@ -23,7 +22,7 @@ fn main() {
     let generated = codegen::generate(&spec).unwrap_or_else(|e| fail(&e));
     let out = std::path::Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"))
         .join("deck_gen.rs");
-    std::fs::write(&out, generated.code)
+    std::fs::write(&out, generated)
         .unwrap_or_else(|e| fail(&format!("cannot write {}: {e}", out.display())));
     // Typed httpmock helpers, only when the `httpmock` feature asks for them.
     if std::env::var_os("CARGO_FEATURE_HTTPMOCK").is_some() {

@@ -16,14 +16,6 @@ use progenitor_impl::{
 use quote::{format_ident, quote};
 use serde_json::Value;
 
-/// Generated source plus the facts the xtask reports on.
-pub struct Generated {
-    /// The whole generated module, formatted.
-    pub code: String,
-    /// Operation ids that got pagination.
-    pub paginated: Vec<String>,
-}
-
 /// The normalised document, its progenitor model, our replacements and generator settings.
 struct Prepared {
     doc: Value,
@@ -76,12 +68,7 @@ fn prepare(spec_text: &str) -> Result<Prepared, String> {
         .into_iter()
         .flatten()
     {
-        let any = schema.as_object().is_some_and(|o| {
-            o.keys().all(|k| {
-                matches!(k.as_str(), "description" | "title" | "example") || k.starts_with("x-")
-            })
-        });
-        if any {
+        if normalize::is_any_schema(schema) {
             settings.with_replacement(name, "::serde_json::Value", std::iter::empty());
         }
     }
@@ -143,7 +130,7 @@ fn drop_array_query_matchers(items: &mut [syn::Item]) {
 }
 
 /// Generates the client source from the text of `openapi/v2.json`.
-pub fn generate(spec_text: &str) -> Result<Generated, String> {
+pub fn generate(spec_text: &str) -> Result<String, String> {
     let Prepared {
         doc,
         spec,
@@ -179,10 +166,7 @@ pub fn generate(spec_text: &str) -> Result<Generated, String> {
         .collect::<Result<Vec<TokenStream>, String>>()?;
     append_to_module(&mut file, "builder", quote!(#(#page_impls)*))?;
 
-    Ok(Generated {
-        code: prettyplease::unparse(&file),
-        paginated: pages.into_iter().map(|p| p.operation_id).collect(),
-    })
+    Ok(prettyplease::unparse(&file))
 }
 
 fn append_to_module(file: &mut syn::File, module: &str, items: TokenStream) -> Result<(), String> {

@@ -916,6 +916,16 @@ pub fn replacements(doc: &Value) -> Vec<Replacement> {
     out
 }
 
+/// Whether a component constrains nothing (Deck's `JsonElement`): the generator maps it to
+/// `serde_json::Value` itself rather than a newtype around it.
+pub fn is_any_schema(schema: &Value) -> bool {
+    schema.as_object().is_some_and(|o| {
+        o.keys().all(|k| {
+            matches!(k.as_str(), "description" | "title" | "example") || k.starts_with("x-")
+        })
+    })
+}
+
 /// A generated type the build script swaps for a hand-written or build-script-written one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Replacement {
@@ -1228,6 +1238,18 @@ mod tests {
             name: "Int32OrString".into(),
             bits: 32
         }));
+    }
+
+    #[test]
+    fn any_schemas_constrain_nothing() {
+        assert!(is_any_schema(
+            &json!({"description": "Arbitrary JSON value."})
+        ));
+        assert!(is_any_schema(&json!({})));
+        assert!(!is_any_schema(&json!({"type": "object"})));
+        assert!(!is_any_schema(
+            &json!({"description": "d", "nullable": true})
+        ));
     }
 
     #[test]

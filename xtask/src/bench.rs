@@ -249,7 +249,7 @@ fn clean_build(workspace: &Path, profile: &str) -> Result<Row, String> {
     let generated = {
         let spec = std::fs::read_to_string(workspace.join("openapi/v2.json"))
             .map_err(|e| e.to_string())?;
-        crate::codegen::generate(&spec)?.code
+        crate::codegen::generate(&spec)?
     };
     copy_crate(workspace, &root.join("deck-api-build"), None)?;
     copy_crate(workspace, &root.join("deck-api-pasted"), Some(&generated))?;

@@ -44,5 +44,5 @@ pub mod exit {
 
 /// Generates the client source from spec text, exactly as `build.rs` does.
 pub fn generate(spec_text: &str) -> Result<String, String> {
-    codegen::generate(spec_text).map(|g| g.code)
+    codegen::generate(spec_text)
 }

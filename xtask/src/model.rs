@@ -152,12 +152,7 @@ fn replacement(name: &str, schema: &Value) -> Option<&'static str> {
         Some(_) => return Some("wire::Int64"),
         None => {}
     }
-    let any = schema.as_object().is_some_and(|o| {
-        o.keys().all(|k| {
-            matches!(k.as_str(), "description" | "title" | "example") || k.starts_with("x-")
-        })
-    });
-    any.then_some("serde_json::Value")
+    crate::normalize::is_any_schema(schema).then_some("serde_json::Value")
 }
 
 const HTTP_METHODS: &[&str] = &[

@@ -73,7 +73,7 @@ pub fn load(text: &str) -> Result<LoadedSpec, SpecError> {
 pub fn validate(text: &str) -> Result<(LoadedSpec, String), SpecError> {
     let spec = load(text)?;
     let generated = crate::codegen::generate(text).map_err(SpecError::Generate)?;
-    Ok((spec, generated.code))
+    Ok((spec, generated))
 }
 
 /// The spec text as it is vendored: pretty JSON, keys sorted, trailing newline (the same form
