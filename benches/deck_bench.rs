@@ -9,7 +9,6 @@
 //! `cargo bench --bench deck_bench` prints a table and writes `target/bench/runtime.json`;
 //! `cargo xtask bench` adds the build-cost figures. `DECK_BENCH_QUICK=1` shrinks every figure.
 
-use deck::ext::Paginate;
 use futures::StreamExt;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -205,7 +204,7 @@ async fn per_call(rt_calls: usize, rounds: usize) -> Vec<Figure> {
                 .bytes()
                 .await
                 .unwrap();
-            let run: deck::types::GetTaskRunResponse = serde_json::from_slice(&bytes).unwrap();
+            let run: deck::types::TaskRun = serde_json::from_slice(&bytes).unwrap();
             std::hint::black_box(run);
         }
     };
@@ -408,8 +407,7 @@ fn decode(rounds: usize) -> Figure {
         let started = Instant::now();
         for _ in 0..iterations {
             if round % 2 == 0 {
-                let p: deck::types::PaginatedResponseOfListTaskRunData =
-                    serde_json::from_slice(&bytes).unwrap();
+                let p: deck::types::TaskRunPage = serde_json::from_slice(&bytes).unwrap();
                 std::hint::black_box(p);
             } else {
                 let v: Value = serde_json::from_slice(&bytes).unwrap();

@@ -8,9 +8,8 @@
 //! Runs against `MockDeck` (offline) unless `DECK_API_KEY` is set; then it uses the real API with
 //! `DECK_TASK_ID` and `DECK_TASK_INPUT` (JSON), and `DECK_MFA_CODE` for a verification prompt.
 
-use deck::ext::{Paginate, RunStatus};
 use deck::mock::MockDeck;
-use deck::types::{RunTaskRequest, SubmitInteractionRequest};
+use deck::types::{RunStatus, RunTaskRequest, SubmitInteractionRequest};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -58,13 +57,14 @@ async fn main() -> Result<(), deck::Error> {
             .timeout(Duration::from_secs(600))
     };
     let mut run = wait(started.id.clone()).await?;
-    while run.run_status() == RunStatus::InteractionRequired {
+    while run.status == RunStatus::InteractionRequired {
         let code = std::env::var("DECK_MFA_CODE").unwrap_or_else(|_| "123456".into());
         println!(
             "interaction: {}",
             run.interaction
                 .as_ref()
-                .map_or(Value::Null, |i| i["message"].clone())
+                .and_then(|i| i.message.as_deref())
+                .unwrap_or("(no message)")
         );
         client
             .submit_task_run_interaction()
@@ -74,7 +74,7 @@ async fn main() -> Result<(), deck::Error> {
             .await?;
         run = wait(run.id.clone()).await?;
     }
-    println!("{} is {} ({:?})", run.id, run.status, run.run_result());
+    println!("{} is {} ({:?})", run.id, run.status, run.result);
 
     // Run another and cancel it: `canceling` first, then `canceled`.
     let other = client

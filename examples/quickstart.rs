@@ -15,9 +15,11 @@
 //! - `DECK_BASE_URL`: another API root.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use deck::ext::{Include, Paginate, RunStatus, Section};
+use deck::ext::{Include, Section};
 use deck::mock::MockDeck;
-use deck::types::{GetTaskResponse, GetTaskRunResponse, RunTaskRequest, SubmitInteractionRequest};
+use deck::types::{
+    Interaction, RunStatus, RunTaskRequest, SubmitInteractionRequest, Task, TaskRun,
+};
 use futures::TryStreamExt;
 use serde_json::{Map, Value};
 use std::error::Error;
@@ -87,10 +89,7 @@ async fn run() -> Result<(), deck::Error> {
     let created = client
         .run_task()
         .task_id(task.id.as_str())
-        .body(RunTaskRequest {
-            input: Some(input),
-            ..Default::default()
-        })
+        .body(RunTaskRequest::builder().input(input))
         .send()
         .await?;
     say!("Run:   {} is {}", created.id, created.status);
@@ -134,7 +133,7 @@ async fn run() -> Result<(), deck::Error> {
     Ok(())
 }
 
-async fn pick_task(client: &deck::Client) -> Result<GetTaskResponse, deck::Error> {
+async fn pick_task(client: &deck::Client) -> Result<Task, deck::Error> {
     if let Some(id) = std::env::var("DECK_TASK_ID")
         .ok()
         .filter(|id| !id.is_empty())
@@ -150,7 +149,7 @@ async fn pick_task(client: &deck::Client) -> Result<GetTaskResponse, deck::Error
 
 /// `DECK_TASK_INPUT`, else the required fields of the task's `input_schema`, filled from the
 /// schema's `examples` or `default`.
-fn task_input(task: &GetTaskResponse) -> Result<Value, deck::Error> {
+fn task_input(task: &Task) -> Result<Value, deck::Error> {
     if let Ok(raw) = std::env::var("DECK_TASK_INPUT") {
         return serde_json::from_str(&raw)
             .map_err(|e| other(format!("DECK_TASK_INPUT is not valid JSON: {e}")));
@@ -178,7 +177,7 @@ async fn wait(
     client: &deck::Client,
     target: &Target,
     run_id: &str,
-) -> Result<GetTaskRunResponse, deck::Error> {
+) -> Result<TaskRun, deck::Error> {
     let (first, longest, limit) = if target.is_mock() {
         (
             Duration::from_millis(200),
@@ -200,13 +199,14 @@ async fn wait(
             .max_interval(longest)
             .timeout(limit)
             .await?;
-        match run.run_status() {
+        match run.status {
             RunStatus::InteractionRequired => {
-                let interaction = run.interaction.clone().unwrap_or(Value::Null);
+                let interaction = run.interaction.clone().unwrap_or_default();
                 say!(
                     "       interaction required: {}",
-                    interaction["message"]
-                        .as_str()
+                    interaction
+                        .message
+                        .as_deref()
                         .unwrap_or("the agent needs input")
                 );
                 let answers = answer(&interaction, target).await?;
@@ -230,17 +230,16 @@ async fn wait(
 
 /// Answers each field of an interaction: `code` from `DECK_MFA_CODE`; otherwise stdin, or a
 /// fixed value against the mock.
-async fn answer(interaction: &Value, target: &Target) -> Result<Map<String, Value>, deck::Error> {
-    let fields = interaction["fields"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+async fn answer(
+    interaction: &Interaction,
+    target: &Target,
+) -> Result<Map<String, Value>, deck::Error> {
     let mut answers = Map::new();
-    for field in &fields {
-        let Some(name) = field["name"].as_str() else {
+    for field in interaction.fields.iter().flatten() {
+        let Some(name) = field.name.as_deref() else {
             continue;
         };
-        let label = field["label"].as_str().unwrap_or(name);
+        let label = field.label.as_deref().unwrap_or(name);
         let from_env = (name == "code")
             .then(|| std::env::var("DECK_MFA_CODE").ok())
             .flatten()
@@ -287,16 +286,18 @@ fn other(message: impl Into<String>) -> deck::Error {
     deck::Error::InvalidRequest(message.into())
 }
 
-fn print_outcome(run: &GetTaskRunResponse) {
+fn print_outcome(run: &TaskRun) {
     let runtime = run
         .runtime_ms
-        .map(|ms| format!(" in {:.1} s", f64::from(*ms) / 1000.0))
+        .map(|ms| format!(" in {:.1} s", f64::from(ms) / 1000.0))
         .unwrap_or_default();
     say!(
         "\nRun {} {}{runtime}, result: {}",
         run.id,
         run.status,
-        run.result.as_deref().unwrap_or("none")
+        run.result
+            .as_ref()
+            .map_or("none".into(), ToString::to_string)
     );
     for error in run.errors.iter().flatten() {
         say!("  error {}/{}: {}", error.type_, error.code, error.message);
@@ -310,7 +311,7 @@ fn print_outcome(run: &GetTaskRunResponse) {
     }
 }
 
-fn print_table(runs: &[deck::types::ListTaskRunData]) {
+fn print_table(runs: &[deck::types::TaskRunSummary]) {
     if runs.is_empty() {
         say!("  (none)");
         return;
@@ -320,8 +321,8 @@ fn print_table(runs: &[deck::types::ListTaskRunData]) {
         .map(|r| {
             [
                 r.id.clone(),
-                r.status.clone(),
-                r.result.clone().unwrap_or_else(|| "-".into()),
+                r.status.to_string(),
+                r.result.as_ref().map_or("-".into(), ToString::to_string),
                 when(r.created_at),
             ]
         })
@@ -347,7 +348,7 @@ fn print_table(runs: &[deck::types::ListTaskRunData]) {
     }
 }
 
-fn print_sections(run: &GetTaskRunResponse) {
+fn print_sections(run: &TaskRun) {
     say!("\nRun {} with include=input,storage:", run.id);
     match &run.input {
         Some(input) => say!("  input:     {input}"),
@@ -369,7 +370,7 @@ fn print_sections(run: &GetTaskRunResponse) {
                     "    {:<name_width$}  {:<16}  {:>9}{extraction}",
                     file.file_name,
                     file.file_type,
-                    size(*file.file_size)
+                    size(file.file_size)
                 );
             }
         }

@@ -1,12 +1,12 @@
-//! Building a [`Client`]: API key, base URL, timeouts, retries; and per-call options.
+//! Building a [`Client`]: API key, base URL, timeouts, limits, retries, rate limiting; and the
+//! per-call [`RequestOptions`].
 
 use crate::Client;
-use crate::ResponseValue;
-use crate::error::{Error, ErrorBody};
+use crate::error::Error;
 use crate::retry::RetryPolicy;
-use progenitor_client::ClientInfo;
 use reqwest::header::{HeaderMap, HeaderValue};
 use std::fmt;
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,13 +16,22 @@ pub const DEFAULT_BASE_URL: &str = "https://api.deck.co/v2";
 pub const API_KEY_ENV: &str = "DECK_API_KEY";
 /// Environment variable that overrides the base URL.
 pub const BASE_URL_ENV: &str = "DECK_BASE_URL";
-/// Longest idempotency key Deck accepts.
+/// The header Deck deduplicates writes by.
+pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
+/// Longest idempotency key Deck accepts (longer keys get a 400 `idempotency_key_error`).
 pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 256;
 
 /// Default time to establish a connection.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Default longest silence while reading a response (not a limit on the whole download).
+/// Default longest silence while waiting for or reading a response.
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default limit on one attempt, from sending the request to the last byte of the response.
+pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default limit on a whole call: every attempt, the one in flight included, and every wait.
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(120);
+/// Default largest response body the client reads (a page of 100 runs with large outputs fits
+/// many times over).
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 32 * 1024 * 1024;
 
 /// An API key. Its `Debug` never shows the key.
 #[derive(Clone)]
@@ -34,7 +43,11 @@ impl fmt::Debug for ApiKey {
     }
 }
 
-/// Client-wide settings, carried by every [`Client`] (progenitor's "inner" value).
+/// Client-wide settings every [`Client`] carries.
+///
+/// Public only because progenitor's generated `Client` names its "inner" type in public trait
+/// impls; it has nothing to call.
+#[doc(hidden)]
 #[derive(Clone, Debug)]
 pub struct ClientState {
     pub(crate) config: Arc<Config>,
@@ -44,7 +57,73 @@ pub struct ClientState {
 pub(crate) struct Config {
     pub(crate) retry: RetryPolicy,
     pub(crate) attempt_timeout: Option<Duration>,
+    pub(crate) max_response_bytes: u64,
     pub(crate) automatic_idempotency_keys: bool,
+    pub(crate) limiter: Option<Limiter>,
+}
+
+/// The client-side rate limiter, shared by every clone of a client.
+pub(crate) struct Limiter(
+    governor::DefaultDirectRateLimiter,
+    /// For `Debug`.
+    RateLimit,
+);
+
+impl Limiter {
+    pub(crate) async fn until_ready(&self) {
+        self.0.until_ready().await;
+    }
+}
+
+impl fmt::Debug for Limiter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Limiter").field(&self.1).finish()
+    }
+}
+
+/// A client-side request rate: at most `requests` every `period`, sent evenly (the whole
+/// allowance may go out in one burst, then requests wait for the window to refill).
+///
+/// ```
+/// let deck_limit = deck::RateLimit::DECK;
+/// assert_eq!((deck_limit.requests(), deck_limit.period().as_secs()), (200, 10));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimit {
+    requests: NonZeroU32,
+    period: Duration,
+}
+
+impl RateLimit {
+    /// Deck's documented limit: 200 requests per 10 seconds per organisation (across all keys).
+    pub const DECK: RateLimit = RateLimit {
+        requests: NonZeroU32::new(200).expect("non-zero"),
+        period: Duration::from_secs(10),
+    };
+
+    /// `requests` per `period`; `None` when either is zero.
+    pub fn new(requests: u32, period: Duration) -> Option<RateLimit> {
+        let requests = NonZeroU32::new(requests)?;
+        (!period.is_zero()).then_some(RateLimit { requests, period })
+    }
+
+    /// Requests allowed per period.
+    pub fn requests(&self) -> u32 {
+        self.requests.get()
+    }
+
+    /// The period.
+    pub fn period(&self) -> Duration {
+        self.period
+    }
+
+    fn limiter(self) -> Limiter {
+        let per_request = self.period / self.requests.get();
+        let quota = governor::Quota::with_period(per_request.max(Duration::from_nanos(1)))
+            .expect("a non-zero period")
+            .allow_burst(self.requests);
+        Limiter(governor::RateLimiter::direct(quota), self)
+    }
 }
 
 /// Configures and builds a [`Client`].
@@ -55,6 +134,7 @@ pub(crate) struct Config {
 ///     .api_key("sk_live_example")
 ///     .retry(deck::RetryPolicy::default().max_attempts(3))
 ///     .attempt_timeout(Duration::from_secs(20))
+///     .rate_limit(deck::RateLimit::DECK)
 ///     .build()
 ///     .unwrap();
 /// assert_eq!(client.base_url(), "https://api.deck.co/v2");
@@ -67,9 +147,11 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     read_timeout: Option<Duration>,
     attempt_timeout: Option<Duration>,
+    max_response_bytes: u64,
     allow_insecure_http: bool,
     user_agent: Option<String>,
     automatic_idempotency_keys: bool,
+    rate_limit: Option<RateLimit>,
 }
 
 impl Default for ClientBuilder {
@@ -80,10 +162,12 @@ impl Default for ClientBuilder {
             retry: RetryPolicy::default(),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             read_timeout: Some(DEFAULT_READ_TIMEOUT),
-            attempt_timeout: None,
+            attempt_timeout: Some(DEFAULT_ATTEMPT_TIMEOUT),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             allow_insecure_http: false,
             user_agent: None,
             automatic_idempotency_keys: true,
+            rate_limit: None,
         }
     }
 }
@@ -108,7 +192,8 @@ impl ClientBuilder {
         self
     }
 
-    /// How failed calls are retried (default: [`RetryPolicy::default`]).
+    /// How failed calls are retried, and the overall limit on a call (default:
+    /// [`RetryPolicy::default`]: 5 attempts within 120 s).
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
         self
@@ -121,16 +206,23 @@ impl ClientBuilder {
     }
 
     /// Longest silence while waiting for or reading a response (default 30 s); `None` for none.
-    /// It bounds stalls, not the length of a download.
     pub fn read_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.read_timeout = timeout;
         self
     }
 
-    /// A limit on each attempt, response body included (default none). Per call, see
-    /// [`RequestOptions::timeout`].
-    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
-        self.attempt_timeout = Some(timeout);
+    /// A limit on each attempt, response body included (default 60 s); `None` for none (the
+    /// call's overall limit still applies). Per call, see [`RequestOptions::timeout`].
+    pub fn attempt_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.attempt_timeout = timeout.into();
+        self
+    }
+
+    /// The largest response body read (default 32 MiB). A larger body ends the call with
+    /// [`ErrorKind::ResponseTooLarge`](crate::ErrorKind::ResponseTooLarge) without being
+    /// buffered; error bodies are read up to 64 KiB and kept truncated.
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.max_response_bytes = limit;
         self
     }
 
@@ -139,6 +231,14 @@ impl ClientBuilder {
     /// connection is not retried, since Deck might have carried it out.
     pub fn automatic_idempotency_keys(mut self, enabled: bool) -> Self {
         self.automatic_idempotency_keys = enabled;
+        self
+    }
+
+    /// Sends at most this rate, waiting for room before each attempt (default: no limit).
+    /// The allowance is shared by every clone of the client, so a fan-out of many calls goes out
+    /// at Deck's pace instead of collecting 429s. [`RateLimit::DECK`] is Deck's documented limit.
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limit = Some(limit);
         self
     }
 
@@ -169,19 +269,16 @@ impl ClientBuilder {
 
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", key.0))
             .map_err(|_| Error::InvalidRequest("the API key holds invalid characters".into()))?;
-        // Sensitive: hidden from Debug, and reqwest drops it when a redirect changes host.
+        // Sensitive: hidden from Debug and from reqwest's logs.
         auth.set_sensitive(true);
         let mut headers = HeaderMap::new();
         headers.insert(reqwest::header::AUTHORIZATION, auth);
 
-        // progenitor sends `api-version: <spec version>` on every request; Deck (ASP.NET)
-        // documents no such header and ASP.NET API Versioning reads exactly that name, so the
-        // hook removes it and the spec version travels in the User-Agent instead.
         let mut user_agent = format!(
             "{}/{} (rust; deck-spec {})",
             env!("CARGO_PKG_NAME"),
             env!("CARGO_PKG_VERSION"),
-            <Client as ClientInfo<ClientState>>::api_version()
+            Client::spec_version()
         );
         if let Some(suffix) = &self.user_agent {
             user_agent.push(' ');
@@ -195,7 +292,10 @@ impl ClientBuilder {
         let mut http = reqwest::Client::builder()
             .default_headers(headers)
             .user_agent(user_agent)
-            .connect_timeout(self.connect_timeout);
+            .connect_timeout(self.connect_timeout)
+            // Deck's API does not redirect; following one could send a write's body (credential
+            // secrets) elsewhere, possibly in clear. A 3xx is a typed error naming the location.
+            .redirect(reqwest::redirect::Policy::none());
         if let Some(read) = self.read_timeout {
             http = http.read_timeout(read);
         }
@@ -206,14 +306,16 @@ impl ClientBuilder {
             config: Arc::new(Config {
                 retry: self.retry,
                 attempt_timeout: self.attempt_timeout,
+                max_response_bytes: self.max_response_bytes,
                 automatic_idempotency_keys: self.automatic_idempotency_keys,
+                limiter: self.rate_limit.map(RateLimit::limiter),
             }),
         };
         Ok(Client::new_with_client(&base_url, http, state))
     }
 }
 
-fn is_loopback(url: &reqwest::Url) -> bool {
+pub(crate) fn is_loopback(url: &reqwest::Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
@@ -258,35 +360,104 @@ impl Client {
 
     /// The API root this client calls.
     pub fn base_url(&self) -> &str {
-        self.baseurl()
+        &self.baseurl
     }
 
     /// The retry policy in force.
     pub fn retry_policy(&self) -> &RetryPolicy {
         &self.inner.config.retry
     }
+
+    /// The version of Deck's spec (`info.version`) this client was generated from.
+    pub fn spec_version() -> &'static str {
+        <Client as progenitor_client::ClientInfo<ClientState>>::api_version()
+    }
 }
 
-/// Options for one call: an idempotency key of your own, a timeout, a retry policy.
+/// An `Idempotency-Key`: 1 to 256 visible ASCII characters, checked when it is made.
 ///
-/// Apply them with [`RequestExt::with_options`] on any request builder:
+/// Every write gets a fresh UUID v4 key by default, the same on each retry of the call; set your
+/// own with [`RequestOptions::idempotency_key`] to make a write safe to repeat across calls
+/// (Deck replays the first successful response for 24 hours).
+///
+/// ```
+/// let key = deck::IdempotencyKey::new("order-42").unwrap();
+/// assert_eq!(key.as_str(), "order-42");
+/// assert!(deck::IdempotencyKey::new("x".repeat(257)).is_err());
+/// assert!(deck::IdempotencyKey::new("").is_err());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct IdempotencyKey(HeaderValue);
+
+impl IdempotencyKey {
+    /// Checks and wraps `key`.
+    pub fn new(key: impl Into<String>) -> Result<Self, Error> {
+        let key = key.into();
+        let len = key.chars().count();
+        if key.is_empty() || len > MAX_IDEMPOTENCY_KEY_LEN {
+            return Err(Error::InvalidRequest(format!(
+                "idempotency key must be 1 to {MAX_IDEMPOTENCY_KEY_LEN} characters, got {len}"
+            )));
+        }
+        if !key.bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
+            return Err(Error::InvalidRequest(
+                "idempotency key must be visible ASCII (no control characters)".into(),
+            ));
+        }
+        let value = HeaderValue::from_str(&key)
+            .map_err(|_| Error::InvalidRequest("idempotency key is not a header value".into()))?;
+        Ok(Self(value))
+    }
+
+    /// A fresh random UUID v4 key, the form Deck recommends.
+    pub fn generate() -> Self {
+        let key = uuid::Uuid::new_v4().hyphenated().to_string();
+        Self(HeaderValue::from_str(&key).expect("a UUID is a header value"))
+    }
+
+    /// The key.
+    pub fn as_str(&self) -> &str {
+        self.0.to_str().expect("checked to be ASCII")
+    }
+
+    pub(crate) fn header_value(&self) -> HeaderValue {
+        self.0.clone()
+    }
+}
+
+impl std::str::FromStr for IdempotencyKey {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        Self::new(s)
+    }
+}
+
+/// Options for one call: an idempotency key of your own, a per-attempt timeout, a retry policy.
+///
+/// Attach them with `.with_options(..)` on any request builder; on a list builder they apply to
+/// every page:
 ///
 /// ```no_run
 /// # async fn f(client: &deck::Client) -> Result<(), deck::Error> {
-/// use deck::{RequestOptions, RequestExt};
+/// use deck::{IdempotencyKey, RequestOptions};
+/// use deck::types::RunTaskRequest;
 /// use std::time::Duration;
 /// let run = client
 ///     .run_task()
 ///     .task_id("task_123")
-///     .body(deck::types::RunTaskRequest::builder())
-///     .with_options(RequestOptions::new().idempotency_key("order-42").timeout(Duration::from_secs(5)))
+///     .body(RunTaskRequest::builder())
+///     .with_options(
+///         RequestOptions::new()
+///             .idempotency_key(IdempotencyKey::new("order-42")?)
+///             .timeout(Duration::from_secs(5)),
+///     )
 ///     .send()
 ///     .await?;
 /// # Ok(()) }
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RequestOptions {
-    pub(crate) idempotency_key: Option<String>,
+    pub(crate) idempotency_key: Option<IdempotencyKey>,
     pub(crate) timeout: Option<Duration>,
     pub(crate) retry: Option<RetryPolicy>,
 }
@@ -297,10 +468,9 @@ impl RequestOptions {
         Self::default()
     }
 
-    /// The `Idempotency-Key` to send (at most 256 characters; longer keys are refused before
-    /// sending). Without one, writes get a fresh key, the same on every retry of the call.
-    pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
-        self.idempotency_key = Some(key.into());
+    /// The `Idempotency-Key` to send on a write (instead of a fresh one).
+    pub fn idempotency_key(mut self, key: IdempotencyKey) -> Self {
+        self.idempotency_key = Some(key);
         self
     }
 
@@ -310,71 +480,44 @@ impl RequestOptions {
         self
     }
 
-    /// A retry policy for this call, overriding the client's.
+    /// A retry policy (and overall limit) for this call, overriding the client's.
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = Some(policy);
         self
     }
 }
 
-tokio::task_local! {
-    pub(crate) static OPTIONS: RequestOptions;
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// A request builder with [`RequestOptions`] attached; `send()` runs it with them.
-#[derive(Debug)]
-pub struct Configured<B> {
-    builder: B,
-    options: RequestOptions,
-}
-
-/// Implemented by every generated request builder (the build script emits the impls).
-pub trait Operation: Sized {
-    /// The success body type.
-    type Response;
-    /// Sends the request (what the builder's own `send()` does).
-    fn send_operation(
-        self,
-    ) -> impl std::future::Future<
-        Output = Result<ResponseValue<Self::Response>, progenitor_client::Error<ErrorBody>>,
-    > + Send;
-}
-
-/// Extra methods on every request builder.
-pub trait RequestExt: Operation {
-    /// Sends this call with `options` (own idempotency key, timeout, retry policy).
-    fn with_options(self, options: RequestOptions) -> Configured<Self> {
-        Configured {
-            builder: self,
-            options,
-        }
+    #[test]
+    fn generated_keys_are_uuid_v4_and_distinct() {
+        let a = IdempotencyKey::generate();
+        let b = IdempotencyKey::generate();
+        assert_ne!(a, b);
+        let a = a.as_str();
+        assert_eq!(a.len(), 36);
+        assert_eq!(&a[14..15], "4");
+        assert!(matches!(&a[19..20], "8" | "9" | "a" | "b"), "{a}");
     }
 
-    /// Like `send()`, but the error is already a [`deck::Error`](crate::Error), so `?` works in
-    /// functions returning `Box<dyn Error>` or `anyhow::Result` without losing the request id.
-    fn call(
-        self,
-    ) -> impl std::future::Future<Output = Result<ResponseValue<Self::Response>, Error>> + Send
-    {
-        let sending = self.send_operation();
-        async move { sending.await.map_err(Error::from) }
-    }
-}
-
-impl<B: Operation> RequestExt for B {}
-
-impl<B: Operation> Configured<B> {
-    /// Sends the request with the options in force.
-    pub async fn send(
-        self,
-    ) -> Result<ResponseValue<B::Response>, progenitor_client::Error<ErrorBody>> {
-        OPTIONS
-            .scope(self.options, self.builder.send_operation())
-            .await
+    #[test]
+    fn keys_are_checked_when_made() {
+        assert!(IdempotencyKey::new("k".repeat(256)).is_ok());
+        assert!(IdempotencyKey::new("k".repeat(257)).is_err());
+        assert!(IdempotencyKey::new("").is_err());
+        assert!(IdempotencyKey::new("a\nb").is_err());
+        assert!(IdempotencyKey::new("é").is_err());
     }
 
-    /// Like [`send`](Self::send), with the error as a [`deck::Error`](crate::Error).
-    pub async fn call(self) -> Result<ResponseValue<B::Response>, Error> {
-        self.send().await.map_err(Error::from)
+    #[test]
+    fn rate_limits_refuse_zero() {
+        assert!(RateLimit::new(0, Duration::from_secs(1)).is_none());
+        assert!(RateLimit::new(1, Duration::ZERO).is_none());
+        assert_eq!(
+            RateLimit::new(200, Duration::from_secs(10)),
+            Some(RateLimit::DECK)
+        );
     }
 }

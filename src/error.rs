@@ -1,18 +1,20 @@
-//! Errors: the one type users match on, [`Error`], and the body of Deck's error responses.
+//! Errors: the one type every call returns, [`Error`], and the body of Deck's error responses.
 
-use crate::types::{ErrorResponse, TaskRunError, ValidationErrorResponse};
+use crate::types::{ErrorDetail, ErrorEnvelope, RunStatus, ValidationProblem};
 use bytes::Bytes;
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde::{Deserialize, Deserializer};
 use std::collections::HashMap;
 use std::fmt;
-
-/// Header the client adds to the final response of a retried call, giving the attempt count.
-pub(crate) const ATTEMPTS_HEADER: &str = "x-deck-client-attempts";
+use std::time::Duration;
 
 /// `Result` with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// How much of a body an error keeps (and prints): enough to see what the server sent, never
+/// the whole of a hostile or runaway response.
+pub(crate) const KEPT_BODY_BYTES: usize = 2048;
 
 /// The body of a Deck error response, decoded leniently: an error never fails to decode.
 ///
@@ -22,12 +24,13 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum ErrorBody {
     /// Deck's error envelope.
-    Envelope(ErrorResponse),
+    Envelope(ErrorEnvelope),
     /// The validation map Deck sends with 400.
-    Validation(ValidationErrorResponse),
+    Validation(ValidationProblem),
     /// No body (401 and 403 have none).
     Empty,
-    /// Anything else, kept as sent (a proxy's HTML page arrives as a JSON string).
+    /// Anything else, kept as sent but truncated to 2 KiB (a proxy's HTML page arrives as a
+    /// JSON string).
     Other(serde_json::Value),
 }
 
@@ -50,6 +53,21 @@ impl serde::Serialize for ErrorBody {
 }
 
 impl ErrorBody {
+    /// Decodes an error body as received: JSON into the envelope or the validation map when it
+    /// is one, an empty body into [`ErrorBody::Empty`], anything else kept as (truncated) text.
+    pub fn from_bytes(bytes: &[u8]) -> Self {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Self::Empty;
+        }
+        match serde_json::from_slice::<serde_json::Value>(bytes) {
+            Ok(value) => Self::from_value(value),
+            Err(_) => Self::Other(serde_json::Value::String(truncate(
+                &String::from_utf8_lossy(&bytes[..bytes.len().min(KEPT_BODY_BYTES)]),
+                KEPT_BODY_BYTES,
+            ))),
+        }
+    }
+
     fn from_value(value: serde_json::Value) -> Self {
         match &value {
             serde_json::Value::Null => return Self::Empty,
@@ -69,11 +87,15 @@ impl ErrorBody {
             }
             _ => {}
         }
+        let text = value.to_string();
+        if text.len() > KEPT_BODY_BYTES {
+            return Self::Other(serde_json::Value::String(truncate(&text, KEPT_BODY_BYTES)));
+        }
         Self::Other(value)
     }
 
     /// The entries of Deck's `errors` array (empty for other bodies).
-    pub fn errors(&self) -> &[TaskRunError] {
+    pub fn errors(&self) -> &[ErrorDetail] {
         match self {
             Self::Envelope(e) => &e.errors,
             _ => &[],
@@ -111,36 +133,51 @@ pub enum ErrorKind {
     RateLimited,
     /// 5xx.
     Server,
-    /// Another status.
+    /// Another error status.
     OtherStatus,
     /// The request could not be built or was refused before sending.
     InvalidRequest,
-    /// Connection, TLS or timeout failure: no complete response.
+    /// Connection, TLS or per-attempt timeout failure: no complete response.
     Transport,
+    /// The call ran out of time (its overall limit, attempts and waits included).
+    Timeout,
+    /// The response body was larger than the client's limit.
+    ResponseTooLarge,
+    /// The server answered with a redirect, which the client does not follow.
+    Redirect,
     /// A successful response whose body did not decode.
     Decode,
     /// A paginated list misbehaved (a repeated cursor).
     Pagination,
     /// Waiting for a task run ran out of time.
     WaitTimeout,
+    /// A task run's output did not match the type asked for.
+    Output,
 }
 
-/// A Deck error response: status, headers and the decoded body.
+/// A Deck error response: status, headers, the decoded body and how many attempts were made.
 #[derive(Clone, Debug)]
 pub struct ApiError {
     status: StatusCode,
     headers: HeaderMap,
     body: ErrorBody,
+    attempts: u32,
 }
 
 impl ApiError {
-    /// Builds an error from its parts (used by the client and by tests of user code).
+    /// Builds an error from its parts (for tests of code that handles Deck errors).
     pub fn new(status: StatusCode, headers: HeaderMap, body: ErrorBody) -> Self {
         Self {
             status,
             headers,
             body,
+            attempts: 1,
         }
+    }
+
+    pub(crate) fn after_attempts(mut self, attempts: u32) -> Self {
+        self.attempts = attempts;
+        self
     }
 
     /// The HTTP status.
@@ -148,7 +185,7 @@ impl ApiError {
         self.status
     }
 
-    /// The response headers.
+    /// The response headers, as Deck sent them.
     pub fn headers(&self) -> &HeaderMap {
         &self.headers
     }
@@ -159,7 +196,7 @@ impl ApiError {
     }
 
     /// Deck's `errors[]` (`type`, `code`, `message`, `field`); empty when the body had none.
-    pub fn errors(&self) -> &[TaskRunError] {
+    pub fn errors(&self) -> &[ErrorDetail] {
         self.body.errors()
     }
 
@@ -202,10 +239,7 @@ impl ApiError {
 
     /// How many attempts the client made before giving up (1 when it did not retry).
     pub fn attempts(&self) -> u32 {
-        self.headers
-            .get(ATTEMPTS_HEADER)
-            .and_then(|v| v.to_str().ok()?.parse().ok())
-            .unwrap_or(1)
+        self.attempts
     }
 
     /// The kind of failure, from the status.
@@ -229,20 +263,38 @@ impl fmt::Display for ApiError {
         write!(f, "Deck API error {}", self.status)?;
         match &self.body {
             ErrorBody::Envelope(e) => {
-                for (i, err) in e.errors.iter().enumerate() {
+                for (i, err) in e.errors.iter().take(5).enumerate() {
                     let sep = if i == 0 { ": " } else { "; " };
-                    write!(f, "{sep}{}/{}: {}", err.type_, err.code, err.message)?;
+                    write!(
+                        f,
+                        "{sep}{}/{}: {}",
+                        truncate(&err.type_, 100),
+                        truncate(&err.code, 100),
+                        truncate(&err.message, 300)
+                    )?;
                     if let Some(field) = &err.field {
-                        write!(f, " (field `{field}`)")?;
+                        write!(f, " (field `{}`)", truncate(field, 100))?;
                     }
+                }
+                if e.errors.len() > 5 {
+                    write!(f, "; and {} more", e.errors.len() - 5)?;
                 }
             }
             ErrorBody::Validation(v) => {
-                write!(f, ": {}", v.title.as_deref().unwrap_or("validation failed"))?;
+                let title = v.title.as_deref().unwrap_or("validation failed");
+                write!(f, ": {}", truncate(title, 200))?;
                 let mut fields: Vec<_> = v.errors.iter().collect();
                 fields.sort();
-                for (field, messages) in fields {
-                    write!(f, "; {field}: {}", messages.join(" "))?;
+                for (field, messages) in fields.iter().take(10) {
+                    write!(
+                        f,
+                        "; {}: {}",
+                        truncate(field, 100),
+                        truncate(&messages.join(" "), 300)
+                    )?;
+                }
+                if fields.len() > 10 {
+                    write!(f, "; and {} more fields", fields.len() - 10)?;
                 }
             }
             ErrorBody::Empty => match self.status.as_u16() {
@@ -259,41 +311,52 @@ impl fmt::Display for ApiError {
             }
         }
         if let Some(id) = self.request_id() {
-            write!(f, " [request_id {id}]")?;
+            write!(f, " [request_id {}]", truncate(id, 100))?;
         }
-        let attempts = self.attempts();
-        if attempts > 1 {
-            write!(f, " after {attempts} attempts")?;
+        if self.attempts > 1 {
+            write!(f, " after {} attempts", self.attempts)?;
         }
         Ok(())
     }
 }
 
-/// A successful response whose body did not decode into the expected type. Keeps the bytes.
-#[derive(Debug)]
+/// A successful response whose body did not decode into the expected type. Keeps the start of
+/// the body (2 KiB), its length, and where decoding failed.
 pub struct DecodeError {
-    bytes: Bytes,
+    excerpt: Bytes,
+    len: usize,
     source: serde_json::Error,
     path: Option<String>,
 }
 
 impl DecodeError {
     /// Wraps a serde error about `bytes`, locating the JSON path of the failure.
-    pub fn new(bytes: Bytes, source: serde_json::Error) -> Self {
-        let path = json_path_at(&bytes, source.line(), source.column());
+    pub fn new(bytes: &[u8], source: serde_json::Error) -> Self {
+        let path = json_path_at(bytes, source.line(), source.column());
         Self {
-            bytes,
+            excerpt: Bytes::copy_from_slice(&bytes[..bytes.len().min(KEPT_BODY_BYTES)]),
+            len: bytes.len(),
             source,
             path,
         }
     }
 
-    /// The raw body, exactly as received.
+    /// The start of the body as received (at most 2 KiB; see [`len`](Self::len)).
     pub fn bytes(&self) -> &Bytes {
-        &self.bytes
+        &self.excerpt
     }
 
-    /// Where the failure is, e.g. `data[3].runtime_ms` (`$` for the top level).
+    /// The length of the whole body.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the body was empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Where the failure is, e.g. `$.data[3].runtime_ms` (`$` for the top level).
     pub fn path(&self) -> Option<&str> {
         self.path.as_deref()
     }
@@ -304,20 +367,31 @@ impl DecodeError {
     }
 }
 
+impl fmt::Debug for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DecodeError")
+            .field("path", &self.path)
+            .field("source", &self.source)
+            .field("len", &self.len)
+            .field(
+                "excerpt",
+                &truncate(&String::from_utf8_lossy(&self.excerpt), 512),
+            )
+            .finish()
+    }
+}
+
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "could not decode Deck's response")?;
         if let Some(path) = &self.path {
-            write!(f, " at `{path}`")?;
+            write!(f, " at `{}`", truncate(path, 200))?;
         }
-        write!(f, ": {} ({} bytes kept)", self.source, self.bytes.len())
+        write!(f, ": {} ({} bytes)", self.source, self.len)
     }
 }
 
-/// The one error type of the `deck` crate.
-///
-/// Every generated `send()` returns progenitor's error; `?` converts it into this one, and so
-/// does `deck::Error::from(e)`.
+/// The one error type of the `deck` crate: every `send()`, paginator and wait returns it.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
@@ -326,17 +400,39 @@ pub enum Error {
     /// The request was refused before it was sent (a missing parameter, an invalid value, an
     /// idempotency key over 256 characters).
     InvalidRequest(String),
-    /// No complete response: connection refused or reset, timeout, TLS failure, a body cut off.
-    Transport(reqwest::Error),
+    /// No complete response: connection refused or reset, TLS failure, a body cut off, an
+    /// attempt over its time limit.
+    Transport {
+        /// What failed.
+        source: reqwest::Error,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// The call ran past its overall limit ([`RetryPolicy::deadline`](crate::RetryPolicy::deadline)),
+    /// with an attempt in flight or waiting to retry.
+    Timeout {
+        /// The limit that was reached.
+        after: Duration,
+        /// Attempts started.
+        attempts: u32,
+    },
+    /// The response body was larger than the client's limit; it was not read further.
+    ResponseTooLarge {
+        /// The limit in bytes.
+        limit: u64,
+        /// The response status.
+        status: StatusCode,
+    },
+    /// The server answered with a redirect; the client follows none (Deck's API does not
+    /// redirect, and following could carry a write's body to another origin).
+    Redirect {
+        /// The 3xx status.
+        status: StatusCode,
+        /// The `Location` header, if any.
+        location: Option<String>,
+    },
     /// A successful response that did not decode into the expected type.
     Decode(Box<DecodeError>),
-    /// A status the spec does not declare (e.g. a 3xx that was not followed).
-    UnexpectedStatus {
-        /// The status.
-        status: StatusCode,
-        /// The response headers.
-        headers: HeaderMap,
-    },
     /// A paginated list repeated a cursor; the stream stopped instead of looping.
     Pagination(String),
     /// [`crate::Client::wait_for_task_run`] ran out of time.
@@ -344,9 +440,16 @@ pub enum Error {
         /// The run being waited for.
         run_id: String,
         /// The last status seen.
-        last_status: String,
+        last_status: RunStatus,
         /// How long it waited.
-        waited: std::time::Duration,
+        waited: Duration,
+    },
+    /// A task run's output is not what the type asked for (see `TaskRun::output_as`).
+    Output {
+        /// The run.
+        run_id: String,
+        /// What is wrong.
+        message: String,
     },
 }
 
@@ -356,11 +459,14 @@ impl Error {
         match self {
             Error::Api(e) => e.kind(),
             Error::InvalidRequest(_) => ErrorKind::InvalidRequest,
-            Error::Transport(_) => ErrorKind::Transport,
+            Error::Transport { .. } => ErrorKind::Transport,
+            Error::Timeout { .. } => ErrorKind::Timeout,
+            Error::ResponseTooLarge { .. } => ErrorKind::ResponseTooLarge,
+            Error::Redirect { .. } => ErrorKind::Redirect,
             Error::Decode(_) => ErrorKind::Decode,
-            Error::UnexpectedStatus { .. } => ErrorKind::OtherStatus,
             Error::Pagination(_) => ErrorKind::Pagination,
             Error::WaitTimeout { .. } => ErrorKind::WaitTimeout,
+            Error::Output { .. } => ErrorKind::Output,
         }
     }
 
@@ -368,8 +474,10 @@ impl Error {
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             Error::Api(e) => Some(e.status()),
-            Error::UnexpectedStatus { status, .. } => Some(*status),
-            Error::Transport(e) => e.status(),
+            Error::ResponseTooLarge { status, .. } | Error::Redirect { status, .. } => {
+                Some(*status)
+            }
+            Error::Transport { source, .. } => source.status(),
             _ => None,
         }
     }
@@ -391,26 +499,52 @@ impl Error {
     pub fn code(&self) -> Option<&str> {
         self.api_error().and_then(ApiError::code)
     }
+
+    /// How many attempts the call made (0 when it failed before sending).
+    pub fn attempts(&self) -> u32 {
+        match self {
+            Error::Api(e) => e.attempts(),
+            Error::Transport { attempts, .. } | Error::Timeout { attempts, .. } => *attempts,
+            Error::ResponseTooLarge { .. } | Error::Redirect { .. } | Error::Decode(_) => 1,
+            _ => 0,
+        }
+    }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Api(e) => e.fmt(f),
-            Error::InvalidRequest(m) => write!(f, "invalid request: {m}"),
-            Error::Transport(e) => {
-                write!(f, "transport error: {e}")?;
-                let mut source = std::error::Error::source(e);
-                while let Some(s) = source {
+            Error::InvalidRequest(m) => write!(f, "invalid request: {}", truncate(m, 500)),
+            Error::Transport { source, attempts } => {
+                write!(f, "transport error: {source}")?;
+                let mut cause = std::error::Error::source(source);
+                while let Some(s) = cause {
                     write!(f, ": {s}")?;
-                    source = s.source();
+                    cause = s.source();
+                }
+                if *attempts > 1 {
+                    write!(f, " (after {attempts} attempts)")?;
                 }
                 Ok(())
             }
+            Error::Timeout { after, attempts } => write!(
+                f,
+                "the call did not finish within {:.1}s ({attempts} attempt(s) started)",
+                after.as_secs_f64()
+            ),
+            Error::ResponseTooLarge { limit, status } => write!(
+                f,
+                "the response ({status}) is larger than the client's limit of {limit} bytes"
+            ),
+            Error::Redirect { status, location } => write!(
+                f,
+                "the server redirected ({status}) to {}; the client follows no redirects",
+                location
+                    .as_deref()
+                    .map_or("nowhere".into(), |l| truncate(l, 200))
+            ),
             Error::Decode(e) => e.fmt(f),
-            Error::UnexpectedStatus { status, .. } => {
-                write!(f, "unexpected response status {status}")
-            }
             Error::Pagination(m) => write!(f, "pagination stopped: {m}"),
             Error::WaitTimeout {
                 run_id,
@@ -421,6 +555,9 @@ impl fmt::Display for Error {
                 "task run {run_id} still `{last_status}` after waiting {:.1}s",
                 waited.as_secs_f64()
             ),
+            Error::Output { run_id, message } => {
+                write!(f, "task run {run_id}: {}", truncate(message, 500))
+            }
         }
     }
 }
@@ -428,38 +565,15 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Transport(e) => Some(e),
+            Error::Transport { source, .. } => Some(source),
             Error::Decode(e) => Some(&e.source),
             _ => None,
         }
     }
 }
 
-impl From<progenitor_client::Error<ErrorBody>> for Error {
-    fn from(e: progenitor_client::Error<ErrorBody>) -> Self {
-        use progenitor_client::Error as P;
-        match e {
-            P::InvalidRequest(m) | P::Custom(m) => Error::InvalidRequest(m),
-            P::CommunicationError(e) | P::InvalidUpgrade(e) | P::ResponseBodyError(e) => {
-                Error::Transport(e)
-            }
-            P::ErrorResponse(rv) => {
-                let status = rv.status();
-                let headers = rv.headers().clone();
-                Error::Api(Box::new(ApiError::new(status, headers, rv.into_inner())))
-            }
-            P::InvalidResponsePayload(bytes, source) => {
-                Error::Decode(Box::new(DecodeError::new(bytes, source)))
-            }
-            P::UnexpectedResponse(response) => Error::UnexpectedStatus {
-                status: response.status(),
-                headers: response.headers().clone(),
-            },
-        }
-    }
-}
-
-fn truncate(s: &str, max: usize) -> String {
+/// `s` cut to at most `max` characters, with `…` when cut.
+pub(crate) fn truncate(s: &str, max: usize) -> String {
     match s.char_indices().nth(max) {
         Some((i, _)) => format!("{}…", &s[..i]),
         None => s.to_string(),
@@ -540,7 +654,7 @@ mod tests {
 
     fn path_of<T: serde::de::DeserializeOwned + fmt::Debug>(json: &str) -> String {
         let err = serde_json::from_str::<T>(json).unwrap_err();
-        DecodeError::new(Bytes::from(json.to_string()), err)
+        DecodeError::new(json.as_bytes(), err)
             .path()
             .unwrap()
             .to_string()
@@ -571,7 +685,7 @@ mod tests {
         );
         let missing = r#"{"data":[{"id":"a"}]}"#;
         let err = serde_json::from_str::<Page>(missing).unwrap_err();
-        let decode = DecodeError::new(Bytes::from(missing), err);
+        let decode = DecodeError::new(missing.as_bytes(), err);
         assert!(decode.to_string().contains("missing field `n`"), "{decode}");
         assert!(decode.path().unwrap().starts_with("$.data[0]"), "{decode}");
     }
@@ -597,5 +711,30 @@ mod tests {
         assert!(matches!(html, ErrorBody::Other(_)));
         let odd: ErrorBody = serde_json::from_str(r#"{"errors":[1,2]}"#).unwrap();
         assert!(matches!(odd, ErrorBody::Other(_)));
+    }
+
+    #[test]
+    fn error_bodies_and_their_debug_are_bounded() {
+        assert_eq!(ErrorBody::from_bytes(b"  \n"), ErrorBody::Empty);
+        let page = ErrorBody::from_bytes(&vec![b'x'; 100_000]);
+        let ErrorBody::Other(serde_json::Value::String(text)) = &page else {
+            panic!("{page:?}")
+        };
+        assert!(text.len() <= KEPT_BODY_BYTES + 4, "{}", text.len());
+        let huge_json = format!("[{}]", vec!["1"; 100_000].join(","));
+        let ErrorBody::Other(serde_json::Value::String(text)) =
+            ErrorBody::from_bytes(huge_json.as_bytes())
+        else {
+            panic!("a large JSON error body is kept as truncated text")
+        };
+        assert!(text.len() <= KEPT_BODY_BYTES + 4);
+
+        let body = vec![b'['; 1_000_000];
+        let source = serde_json::from_slice::<u8>(&body).unwrap_err();
+        let decode = DecodeError::new(&body, source);
+        assert_eq!(decode.len(), 1_000_000);
+        assert!(decode.bytes().len() <= KEPT_BODY_BYTES);
+        assert!(format!("{decode:?}").len() < 2048);
+        assert!(format!("{}", Error::Decode(Box::new(decode))).len() < 1024);
     }
 }

@@ -1,24 +1,19 @@
-//! What the generator cannot know: cursor pagination streams, the `include` flag set, typed
-//! task-run statuses and waiting for a run.
+//! What the generator cannot know: cursor pagination streams and the `include` flag set.
 //!
 //! Pagination is derived from the spec: every list operation whose response is Deck's page
-//! (`{data, has_more, next_cursor, request_id}`) gets a [`Paginate`] impl from the build script,
-//! so a list endpoint added by a spec refresh is paginated with no code here.
+//! (`{data, has_more, next_cursor, request_id}`) gets `items()`, `pages()`, `collect_all()`,
+//! `max_items(n)` and `into_paginator()` from the generator, backed by [`Paginator`] here, so a
+//! list endpoint added by a spec refresh is paginated with no code here.
 
 use crate::Client;
 use crate::error::Error;
-use crate::types::{GetTaskRunResponse, TaskRunScreenshot, TaskRunStorageItem};
 use futures::stream::{self, BoxStream, Stream, StreamExt};
 use std::collections::{BTreeSet, HashSet};
 use std::fmt;
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::hash::{Hash, Hasher};
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
-
-/// Deck's largest page; the paginator asks for it unless you set a limit.
-pub const MAX_PAGE_SIZE: u8 = 100;
 
 // ---------------------------------------------------------------------------------------------
 // Pagination
@@ -26,6 +21,7 @@ pub const MAX_PAGE_SIZE: u8 = 100;
 
 /// One page of a list.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Page<T> {
     /// The items of this page (possibly none, even when more pages follow).
     pub items: Vec<T>,
@@ -39,7 +35,7 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     /// Builds a page from the generated page type's fields (whatever their optionality).
-    pub fn from_parts(
+    pub(crate) fn from_parts(
         items: Vec<T>,
         has_more: impl Into<Option<bool>>,
         next_cursor: impl Into<Option<String>>,
@@ -63,9 +59,16 @@ impl<T> Page<T> {
 }
 
 /// A list operation's parameters without the client (generated for every list operation).
+///
+/// Public only because it bounds [`Paginator`]'s type parameter; it is implemented by the
+/// generated `…Query` types and has nothing to call.
+#[doc(hidden)]
 pub trait PageQuery: Clone + Send + Sync + 'static {
     /// The list item type.
     type Item: Send + 'static;
+    /// The largest page the operation accepts (the `limit` parameter's `maximum` in the spec,
+    /// else Deck's documented 100): the page size the paginator asks for by default.
+    const MAX_PAGE_SIZE: u32;
     /// Whether the caller set `limit`.
     fn limit_is_set(&self) -> bool;
     /// Fetches one page: the query's own cursor when `cursor` is `None`.
@@ -73,41 +76,41 @@ pub trait PageQuery: Clone + Send + Sync + 'static {
         &self,
         client: &'c Client,
         cursor: Option<String>,
-        limit: Option<u8>,
+        limit: Option<u32>,
     ) -> impl Future<Output = Result<Page<Self::Item>, Error>> + Send + 'c;
 }
 
-/// Pagination on list request builders (`client.list_task_runs()…`). Filters set on the
-/// builder are sent with every page.
+/// Configures how a list is paged; get one with `into_paginator()` on a list request builder.
 ///
 /// ```no_run
 /// # async fn f(client: &deck::Client) -> Result<(), deck::Error> {
-/// use deck::ext::Paginate;
+/// use deck::types::RunStatus;
 /// use futures::TryStreamExt;
 ///
-/// // Every running run, streamed page by page (100 per request, next page prefetched).
-/// let mut runs = client.list_task_runs().status(vec!["running".to_string()]).items();
+/// let mut runs = client
+///     .list_task_runs()
+///     .status([RunStatus::Running])
+///     .into_paginator()
+///     .page_size(50)
+///     .prefetch(false)
+///     .items();
 /// while let Some(run) = runs.try_next().await? {
 ///     println!("{} {}", run.id, run.status);
 /// }
-///
-/// // The first 250 tasks of an agent, collected.
-/// let tasks = client.list_tasks().agent_id("agt_1").max_items(250).collect_all().await?;
 /// # Ok(()) }
 /// ```
-pub trait Paginate: Sized {
-    /// The list item type.
-    type Item: Send + 'static;
-    /// The builder's parameters, owned.
-    type Query: PageQuery<Item = Self::Item>;
+#[derive(Clone, Debug)]
+pub struct Paginator<Q> {
+    client: Client,
+    query: Q,
+    page_size: Option<u32>,
+    max_items: Option<usize>,
+    prefetch: bool,
+}
 
-    /// Splits the builder into a client and its parameters.
-    fn into_query(self) -> (Client, Self::Query);
-
-    /// A paginator to configure (page size, item cap, prefetch).
-    fn into_paginator(self) -> Paginator<Self::Query> {
-        let (client, query) = self.into_query();
-        Paginator {
+impl<Q: PageQuery> Paginator<Q> {
+    pub(crate) fn new(client: Client, query: Q) -> Self {
+        Self {
             client,
             query,
             page_size: None,
@@ -116,41 +119,10 @@ pub trait Paginate: Sized {
         }
     }
 
-    /// Every item of every page, as a stream. An error ends the stream.
-    fn items(self) -> BoxStream<'static, Result<Self::Item, Error>> {
-        self.into_paginator().items()
-    }
-
-    /// Whole pages (items, `has_more`, `request_id`), as a stream. An error ends the stream.
-    fn pages(self) -> BoxStream<'static, Result<Page<Self::Item>, Error>> {
-        self.into_paginator().pages()
-    }
-
-    /// A paginator that stops after `n` items.
-    fn max_items(self, n: usize) -> Paginator<Self::Query> {
-        self.into_paginator().max_items(n)
-    }
-
-    /// Every item of every page, collected.
-    fn collect_all(self) -> impl Future<Output = Result<Vec<Self::Item>, Error>> + Send {
-        self.into_paginator().collect_all()
-    }
-}
-
-/// Configures how a list is paged; build one with [`Paginate::into_paginator`].
-#[derive(Clone, Debug)]
-pub struct Paginator<Q> {
-    client: Client,
-    query: Q,
-    page_size: Option<u8>,
-    max_items: Option<usize>,
-    prefetch: bool,
-}
-
-impl<Q: PageQuery> Paginator<Q> {
-    /// Items per request (1–100). Default: the builder's `limit` if set, else 100.
-    pub fn page_size(mut self, size: u8) -> Self {
-        self.page_size = Some(size.clamp(1, MAX_PAGE_SIZE));
+    /// Items per request, from 1 to the operation's maximum (100 for Deck's lists). Default:
+    /// the builder's `limit` if set, else the maximum.
+    pub fn page_size(mut self, size: u32) -> Self {
+        self.page_size = Some(size.clamp(1, Q::MAX_PAGE_SIZE.max(1)));
         self
     }
 
@@ -168,16 +140,15 @@ impl<Q: PageQuery> Paginator<Q> {
     }
 
     /// The `limit` to send: the caller's if set, else the page size, shrunk to the item cap.
-    fn limit(&self) -> Option<u8> {
+    fn limit(&self) -> Option<u32> {
         if self.page_size.is_none() && self.query.limit_is_set() {
             return None;
         }
-        let size = self.page_size.unwrap_or(MAX_PAGE_SIZE);
-        let capped = match self.max_items {
-            Some(n) => size.min(u8::try_from(n.max(1)).unwrap_or(MAX_PAGE_SIZE)),
+        let size = self.page_size.unwrap_or(Q::MAX_PAGE_SIZE.max(1));
+        Some(match self.max_items {
+            Some(n) => size.min(u32::try_from(n.max(1)).unwrap_or(u32::MAX)),
             None => size,
-        };
-        Some(capped)
+        })
     }
 
     /// Whole pages as a stream.
@@ -233,12 +204,12 @@ enum Cursor {
 fn sequential_pages<Q: PageQuery>(
     client: Client,
     query: Q,
-    limit: Option<u8>,
+    limit: Option<u32>,
 ) -> BoxStream<'static, Result<Page<Q::Item>, Error>> {
     struct State<Q> {
         client: Client,
         query: Q,
-        limit: Option<u8>,
+        limit: Option<u32>,
         cursor: Cursor,
         seen: HashSet<u64>,
         pending_error: Option<Error>,
@@ -484,245 +455,6 @@ impl<T> Section<T> {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Task-run lifecycle
-// ---------------------------------------------------------------------------------------------
-
-/// A task run's status. Unknown values are kept, never an error.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum RunStatus {
-    /// Waiting to start.
-    Queued,
-    /// The agent is working.
-    Running,
-    /// Cancellation requested; the agent is stopping (also sent as `cancelling`).
-    Canceling,
-    /// Paused for input (MFA code, security question): submit it to resume.
-    InteractionRequired,
-    /// Paused waiting for you to approve it.
-    ReviewRequired,
-    /// Finished; see the result.
-    Completed,
-    /// Canceled.
-    Canceled,
-    /// Failed; see the run's `errors`.
-    Failed,
-    /// A status this crate does not know.
-    Unknown(String),
-}
-
-impl RunStatus {
-    /// Parses a wire value.
-    pub fn parse(value: &str) -> Self {
-        match value {
-            "queued" => Self::Queued,
-            "running" => Self::Running,
-            "canceling" | "cancelling" => Self::Canceling,
-            "interaction_required" => Self::InteractionRequired,
-            "review_required" => Self::ReviewRequired,
-            "completed" => Self::Completed,
-            "canceled" | "cancelled" => Self::Canceled,
-            "failed" => Self::Failed,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-
-    /// The run will not change any more.
-    pub fn is_terminal(&self) -> bool {
-        matches!(self, Self::Completed | Self::Canceled | Self::Failed)
-    }
-
-    /// The run is paused until you act: submit interaction input or approve it.
-    pub fn needs_input(&self) -> bool {
-        matches!(self, Self::InteractionRequired | Self::ReviewRequired)
-    }
-}
-
-impl fmt::Display for RunStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Queued => "queued",
-            Self::Running => "running",
-            Self::Canceling => "canceling",
-            Self::InteractionRequired => "interaction_required",
-            Self::ReviewRequired => "review_required",
-            Self::Completed => "completed",
-            Self::Canceled => "canceled",
-            Self::Failed => "failed",
-            Self::Unknown(s) => s,
-        })
-    }
-}
-
-/// A finished run's result. Unknown values are kept, never an error.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum RunResult {
-    /// `success`.
-    Success,
-    /// `failure`.
-    Failure,
-    /// `unknown`: Deck could not tell whether the run achieved its goal.
-    Undetermined,
-    /// A result this crate does not know.
-    Unknown(String),
-}
-
-impl RunResult {
-    /// Parses a wire value.
-    pub fn parse(value: &str) -> Self {
-        match value {
-            "success" => Self::Success,
-            "failure" => Self::Failure,
-            "unknown" => Self::Undetermined,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-}
-
-impl GetTaskRunResponse {
-    /// The typed status.
-    pub fn run_status(&self) -> RunStatus {
-        RunStatus::parse(&self.status)
-    }
-
-    /// The typed result (`None` while the run is not finished).
-    pub fn run_result(&self) -> Option<RunResult> {
-        self.result.as_deref().map(RunResult::parse)
-    }
-
-    /// The captured files: [`Section::NotRequested`] unless fetched with [`Include::STORAGE`].
-    pub fn storage_section(&self) -> Section<&[TaskRunStorageItem]> {
-        match &self.storage {
-            Some(items) => Section::Returned(items),
-            None => Section::NotRequested,
-        }
-    }
-
-    /// The screenshots: [`Section::NotRequested`] unless fetched with [`Include::ARTIFACTS`].
-    pub fn screenshots_section(&self) -> Section<&[TaskRunScreenshot]> {
-        match &self.artifacts {
-            Some(artifacts) => Section::Returned(&artifacts.screenshots),
-            None => Section::NotRequested,
-        }
-    }
-}
-
-impl crate::types::ListTaskRunData {
-    /// The typed status.
-    pub fn run_status(&self) -> RunStatus {
-        RunStatus::parse(&self.status)
-    }
-
-    /// The typed result (`None` while the run is not finished).
-    pub fn run_result(&self) -> Option<RunResult> {
-        self.result.as_deref().map(RunResult::parse)
-    }
-}
-
-/// Waits for a task run to finish or to need input; build with [`Client::wait_for_task_run`].
-///
-/// Polls `GET /task-runs/{run_id}`, starting at `initial_interval` and growing by half each
-/// time up to `max_interval`, until the run is terminal or needs input, or `timeout` passes.
-#[derive(Debug)]
-#[must_use = "a wait does nothing until awaited"]
-pub struct WaitForTaskRun<'a> {
-    client: &'a Client,
-    run_id: String,
-    include: Option<Include>,
-    timeout: Duration,
-    initial_interval: Duration,
-    max_interval: Duration,
-}
-
-impl<'a> WaitForTaskRun<'a> {
-    /// Overall time limit (default 30 minutes, Deck's default task timeout).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// First poll interval (default 1 s).
-    pub fn initial_interval(mut self, interval: Duration) -> Self {
-        self.initial_interval = interval;
-        self
-    }
-
-    /// Longest poll interval (default 10 s).
-    pub fn max_interval(mut self, interval: Duration) -> Self {
-        self.max_interval = interval;
-        self
-    }
-
-    /// Sections to include in the returned run.
-    pub fn include(mut self, include: Include) -> Self {
-        self.include = Some(include);
-        self
-    }
-
-    /// Polls until the run is terminal or needs input; returns that run.
-    pub async fn send(self) -> Result<GetTaskRunResponse, Error> {
-        let started = tokio::time::Instant::now();
-        let mut interval = self.initial_interval;
-        loop {
-            let mut request = self.client.get_task_run().run_id(self.run_id.as_str());
-            if let Some(include) = self.include.clone().filter(|i| !i.is_empty()) {
-                request = request.include(include);
-            }
-            let run = request.send().await?.into_inner();
-            let status = run.run_status();
-            tracing::debug!(run_id = %self.run_id, %status, "polled task run");
-            if status.is_terminal() || status.needs_input() {
-                return Ok(run);
-            }
-            let waited = started.elapsed();
-            if waited >= self.timeout {
-                return Err(Error::WaitTimeout {
-                    run_id: self.run_id,
-                    last_status: run.status,
-                    waited,
-                });
-            }
-            tokio::time::sleep(interval.min(self.timeout - waited)).await;
-            interval = interval.mul_f64(1.5).min(self.max_interval);
-        }
-    }
-}
-
-impl<'a> IntoFuture for WaitForTaskRun<'a> {
-    type Output = Result<GetTaskRunResponse, Error>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-impl Client {
-    /// Waits until task run `run_id` is terminal or needs input (see [`WaitForTaskRun`]).
-    ///
-    /// ```no_run
-    /// # async fn f(client: &deck::Client) -> Result<(), deck::Error> {
-    /// use std::time::Duration;
-    /// let run = client
-    ///     .wait_for_task_run("trun_123")
-    ///     .timeout(Duration::from_secs(600))
-    ///     .await?;
-    /// if run.run_status().needs_input() {
-    ///     // answer with client.submit_task_run_interaction()
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub fn wait_for_task_run(&self, run_id: impl Into<String>) -> WaitForTaskRun<'_> {
-        WaitForTaskRun {
-            client: self,
-            run_id: run_id.into(),
-            include: None,
-            timeout: Duration::from_secs(30 * 60),
-            initial_interval: Duration::from_secs(1),
-            max_interval: Duration::from_secs(10),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -746,29 +478,6 @@ mod tests {
         );
         assert!(Include::new().is_empty());
         assert!(Include::all().contains("storage") && !Include::INPUT.contains("storage"));
-    }
-
-    #[test]
-    fn statuses_and_results_parse_with_fallbacks() {
-        assert_eq!(RunStatus::parse("cancelling"), RunStatus::Canceling);
-        assert_eq!(RunStatus::parse("canceling"), RunStatus::Canceling);
-        assert_eq!(
-            RunStatus::parse("paused"),
-            RunStatus::Unknown("paused".into())
-        );
-        assert!(RunStatus::parse("failed").is_terminal());
-        assert!(!RunStatus::parse("running").is_terminal());
-        assert!(RunStatus::parse("interaction_required").needs_input());
-        assert!(RunStatus::parse("review_required").needs_input());
-        assert_eq!(RunResult::parse("unknown"), RunResult::Undetermined);
-        assert_eq!(
-            RunResult::parse("partial"),
-            RunResult::Unknown("partial".into())
-        );
-        assert_eq!(
-            RunStatus::parse("interaction_required").to_string(),
-            "interaction_required"
-        );
     }
 
     #[test]

@@ -16,17 +16,15 @@ mod generated {
 pub mod client;
 pub mod error;
 pub mod ext;
-mod hooks;
-pub mod retry;
-pub mod wire;
+mod retry;
+pub mod runs;
+mod transport;
+mod wire;
 
-#[cfg(test)]
-mod normalize;
-
-pub use client::{ClientBuilder, ClientState, RequestExt, RequestOptions};
+pub use client::{ClientBuilder, IdempotencyKey, RateLimit, RequestOptions};
 pub use error::{ApiError, Error, ErrorBody, ErrorKind, Result};
+pub use ext::Include;
 pub use generated::{ByteStream, Client, ResponseValue, builder, types};
-pub use hooks::IDEMPOTENCY_KEY_HEADER;
 pub use retry::RetryPolicy;
 
 #[cfg(feature = "mock")]

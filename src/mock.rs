@@ -6,8 +6,8 @@
 //!
 //! ```
 //! # #[tokio::main] async fn main() -> Result<(), deck::Error> {
-//! use deck::ext::Paginate;
 //! use deck::mock::MockDeck;
+//! use deck::types::RunStatus;
 //!
 //! let mock = MockDeck::start().await; // 6 tasks and 150 task runs, seeded
 //! let client = mock.client();
@@ -18,10 +18,10 @@
 //!
 //! let completed = client
 //!     .list_task_runs()
-//!     .status(vec!["completed".to_string()])
+//!     .status([RunStatus::Completed])
 //!     .collect_all()
 //!     .await?;
-//! assert!(completed.iter().all(|run| run.status == "completed"));
+//! assert!(completed.iter().all(|run| run.status == RunStatus::Completed));
 //! # Ok(()) }
 //! ```
 //!

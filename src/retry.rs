@@ -6,7 +6,9 @@
 
 use std::time::{Duration, SystemTime};
 
-/// How the client retries. `RetryPolicy::default()` follows Deck's guidance.
+/// How the client retries, and how long a call may take in all. `RetryPolicy::default()`
+/// follows Deck's guidance: 5 attempts, full-jitter backoff within `min(1 s·2^n, 30 s)`, and
+/// a 120 s limit on the whole call.
 ///
 /// ```
 /// use std::time::Duration;
@@ -32,7 +34,7 @@ impl Default for RetryPolicy {
             initial_backoff: Duration::from_secs(1),
             max_backoff: Duration::from_secs(30),
             max_retry_after: Duration::from_secs(60),
-            deadline: None,
+            deadline: Some(crate::client::DEFAULT_CALL_TIMEOUT),
         }
     }
 }
@@ -70,10 +72,12 @@ impl RetryPolicy {
         self
     }
 
-    /// An overall limit for one call, attempts and waits included (default none). A retry whose
-    /// wait would cross it is not made.
-    pub fn deadline(mut self, deadline: Duration) -> Self {
-        self.deadline = Some(deadline);
+    /// An overall limit for one call: every attempt, the one in flight included, and every wait
+    /// (default 120 s). A call still running at the limit ends with
+    /// [`ErrorKind::Timeout`](crate::ErrorKind::Timeout); a retry whose wait would cross it is
+    /// not made. `None` removes the limit (the per-attempt timeout still applies).
+    pub fn deadline(mut self, deadline: impl Into<Option<Duration>>) -> Self {
+        self.deadline = deadline.into();
         self
     }
 
@@ -90,7 +94,7 @@ impl RetryPolicy {
 
 /// What the last attempt produced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome<'a> {
+pub(crate) enum Outcome<'a> {
     /// A response with this status.
     Status {
         /// The status code.
@@ -108,7 +112,7 @@ pub enum Outcome<'a> {
 
 /// The facts the decision depends on.
 #[derive(Clone, Copy, Debug)]
-pub struct Attempt<'a> {
+pub(crate) struct Attempt<'a> {
     /// The HTTP method.
     pub method: &'a str,
     /// Whether the request carries an `Idempotency-Key`.
@@ -123,7 +127,7 @@ pub struct Attempt<'a> {
 
 /// What to do next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Decision {
+pub(crate) enum Decision {
     /// Return the last outcome to the caller.
     Stop,
     /// Wait this long, then try again.
@@ -132,7 +136,12 @@ pub enum Decision {
 
 /// Decides whether to retry. `jitter` is a uniform sample in `[0, 1)` (the caller draws it, so
 /// this stays pure); `now` is the clock for HTTP-date `Retry-After` values.
-pub fn decide(policy: &RetryPolicy, a: &Attempt<'_>, jitter: f64, now: SystemTime) -> Decision {
+pub(crate) fn decide(
+    policy: &RetryPolicy,
+    a: &Attempt<'_>,
+    jitter: f64,
+    now: SystemTime,
+) -> Decision {
     if a.attempt >= policy.max_attempts {
         return Decision::Stop;
     }
@@ -180,7 +189,7 @@ pub fn decide(policy: &RetryPolicy, a: &Attempt<'_>, jitter: f64, now: SystemTim
 }
 
 /// Parses `Retry-After`: delay-seconds (`"120"`) or an HTTP-date. A date in the past means now.
-pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs));

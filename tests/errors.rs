@@ -16,13 +16,12 @@ async fn get_task_error(template: ResponseTemplate) -> deck::Error {
         .respond_with(template)
         .mount(&server)
         .await;
-    let err = client(&server.uri())
+    client(&server.uri())
         .get_task()
         .task_id("task_x")
         .send()
         .await
-        .expect_err("an error status");
-    deck::Error::from(err)
+        .expect_err("an error status")
 }
 
 #[tokio::test]
@@ -69,13 +68,12 @@ async fn validation_400_without_header_falls_back_to_trace_id() {
 }
 
 #[tokio::test]
-async fn call_returns_deck_error_in_any_error_context() {
-    use deck::RequestExt;
+async fn send_returns_deck_error_in_any_error_context() {
     async fn boxed(client: &deck::Client) -> Result<String, Box<dyn std::error::Error>> {
         Ok(client
             .get_task()
             .task_id("task_x")
-            .call()
+            .send()
             .await?
             .into_inner()
             .name)
@@ -182,7 +180,6 @@ async fn connection_refused_is_a_transport_error() {
         .send()
         .await
         .unwrap_err();
-    let err = deck::Error::from(err);
     assert_eq!(err.kind(), ErrorKind::Transport);
     assert!(err.status().is_none());
 }

@@ -8,7 +8,7 @@ use deck::httpmock::MockServerExt;
 #[tokio::test]
 async fn typed_helpers_match_requests_and_return_canned_bodies() {
     let server = httpmock::MockServer::start_async().await;
-    let run: deck::types::GetTaskRunResponse =
+    let run: deck::types::TaskRun =
         serde_json::from_value(task_run_full("trun_1", "completed")).unwrap();
     let found = server.get_task_run(|when, then| {
         when.run_id("trun_1").include("storage");
@@ -40,14 +40,12 @@ async fn typed_helpers_match_requests_and_return_canned_bodies() {
         .await
         .unwrap();
     assert_eq!(got.into_inner(), run);
-    let err = deck::Error::from(
-        client
-            .get_task_run()
-            .run_id("trun_missing")
-            .send()
-            .await
-            .unwrap_err(),
-    );
+    let err = client
+        .get_task_run()
+        .run_id("trun_missing")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), deck::ErrorKind::NotFound);
     assert_eq!(err.request_id(), Some("req_404"));
     found.assert_async().await;

@@ -3,7 +3,8 @@
 mod common;
 
 use common::*;
-use deck::ext::{Include, RunStatus, Section};
+use deck::ext::{Include, Section};
+use deck::types::{RunResult, RunStatus};
 use serde_json::json;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -43,7 +44,7 @@ async fn include_flags_are_one_comma_joined_value() {
 
     assert!(matches!(run.storage_section(), Section::Returned(items) if items.len() == 2));
     assert_eq!(run.screenshots_section(), Section::NotRequested);
-    assert_eq!(run.run_status(), RunStatus::Completed);
+    assert_eq!(run.status, RunStatus::Completed);
 }
 
 #[tokio::test]
@@ -119,11 +120,13 @@ async fn wait_stops_for_input_then_for_completion() {
     let client = client(&server.uri());
 
     let run = fast(client.wait_for_task_run("trun_1")).await.unwrap();
-    assert_eq!(run.run_status(), RunStatus::InteractionRequired);
-    assert!(run.run_status().needs_input());
+    assert_eq!(run.status, RunStatus::InteractionRequired);
+    assert!(run.status.needs_input());
     assert_eq!(
-        run.interaction.as_ref().unwrap()["fields"][0]["name"],
-        "code"
+        run.interaction.as_ref().unwrap().fields.as_ref().unwrap()[0]
+            .name
+            .as_deref(),
+        Some("code")
     );
     assert_eq!(
         lifecycle.polls.load(Ordering::SeqCst),
@@ -147,9 +150,9 @@ async fn wait_stops_for_input_then_for_completion() {
         .include(Include::STORAGE)
         .await
         .unwrap();
-    assert_eq!(done.run_status(), RunStatus::Completed);
-    assert!(done.run_status().is_terminal());
-    assert_eq!(done.run_result(), Some(deck::ext::RunResult::Success));
+    assert_eq!(done.status, RunStatus::Completed);
+    assert!(done.status.is_terminal());
+    assert_eq!(done.result, Some(RunResult::Success));
     assert_eq!(done.output, Some(json!({"balance": 10})));
     let last = server.received_requests().await.unwrap().pop().unwrap();
     assert_eq!(last.url.query(), Some("include=storage"));
@@ -176,7 +179,7 @@ async fn wait_gives_up_after_the_timeout() {
     assert!((3..=30).contains(&polls), "backoff between polls: {polls}");
 }
 
-fn fast(w: deck::ext::WaitForTaskRun<'_>) -> deck::ext::WaitForTaskRun<'_> {
+fn fast(w: deck::runs::WaitForTaskRun<'_>) -> deck::runs::WaitForTaskRun<'_> {
     w.initial_interval(Duration::from_millis(5))
         .max_interval(Duration::from_millis(20))
         .timeout(Duration::from_secs(10))

@@ -2,10 +2,11 @@
 //! and polled), errors, idempotency replay, and robustness against odd requests.
 
 use chrono::{TimeDelta, TimeZone, Utc};
-use deck::ext::{Include, Paginate, RunResult, RunStatus, Section};
+use deck::ext::{Include, Section};
 use deck::mock::{MockDeck, StepMode};
+use deck::types::{RunResult, RunStatus};
 use deck::types::{RunTaskRequest, SubmitInteractionRequest};
-use deck::{ErrorBody, ErrorKind, RequestExt, RequestOptions};
+use deck::{ErrorBody, ErrorKind, RequestOptions};
 use futures::TryStreamExt;
 use serde_json::{Value, json};
 use std::collections::HashSet;
@@ -25,9 +26,7 @@ async fn manual(runs: usize) -> MockDeck {
 }
 
 /// A task of the mock that does not ask for MFA (the utility-bill task), and one that does.
-async fn tasks(
-    client: &deck::Client,
-) -> (deck::types::GetTaskResponse, deck::types::GetTaskResponse) {
+async fn tasks(client: &deck::Client) -> (deck::types::Task, deck::types::Task) {
     let all = client.list_tasks().collect_all().await.unwrap();
     let plain = all
         .iter()
@@ -42,14 +41,11 @@ async fn tasks(
     (plain, mfa)
 }
 
-fn bill_input() -> RunTaskRequest {
-    RunTaskRequest {
-        input: Some(json!({"account_number": "7730019921"})),
-        ..Default::default()
-    }
+fn bill_input() -> deck::types::builder::RunTaskRequest {
+    RunTaskRequest::builder().input(json!({"account_number": "7730019921"}))
 }
 
-fn fast(w: deck::ext::WaitForTaskRun<'_>) -> deck::ext::WaitForTaskRun<'_> {
+fn fast(w: deck::runs::WaitForTaskRun<'_>) -> deck::runs::WaitForTaskRun<'_> {
     w.initial_interval(Duration::from_millis(5))
         .max_interval(Duration::from_millis(20))
         .timeout(Duration::from_secs(10))
@@ -121,8 +117,8 @@ async fn default_limit_is_20_and_limits_are_validated() {
         .into_inner();
     assert_eq!(page.data.len(), 100);
 
-    for bad in [0, 101, -5] {
-        let err = deck::Error::from(client.list_task_runs().limit(bad).send().await.unwrap_err());
+    for bad in [0i32, 101, -5] {
+        let err = client.list_task_runs().limit(bad).send().await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::BadRequest, "limit {bad}");
         let api = err.api_error().unwrap();
         let messages = &api.validation_errors().unwrap()["limit"];
@@ -145,14 +141,12 @@ async fn a_cursor_from_another_list_is_refused() {
         .unwrap()
         .into_inner();
     let cursor = tasks.next_cursor.unwrap();
-    let err = deck::Error::from(
-        client
-            .list_task_runs()
-            .cursor(cursor)
-            .send()
-            .await
-            .unwrap_err(),
-    );
+    let err = client
+        .list_task_runs()
+        .cursor(cursor)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::BadRequest);
     assert!(
         err.api_error()
@@ -172,10 +166,10 @@ async fn filters_select_exactly_the_matching_runs() {
     let mock = manual(1_000).await;
     let client = mock.client();
     let all = client.list_task_runs().collect_all().await.unwrap();
-    let ids = |runs: Vec<deck::types::ListTaskRunData>| -> Vec<String> {
+    let ids = |runs: Vec<deck::types::TaskRunSummary>| -> Vec<String> {
         runs.into_iter().map(|r| r.id).collect()
     };
-    let expect = |pred: &dyn Fn(&deck::types::ListTaskRunData) -> bool| -> Vec<String> {
+    let expect = |pred: &dyn Fn(&deck::types::TaskRunSummary) -> bool| -> Vec<String> {
         all.iter()
             .filter(|r| pred(r))
             .map(|r| r.id.clone())
@@ -185,11 +179,11 @@ async fn filters_select_exactly_the_matching_runs() {
     // status (one value, then repeated values)
     let completed = ids(client
         .list_task_runs()
-        .status(vec!["completed".to_string()])
+        .status([deck::types::RunStatus::Completed])
         .collect_all()
         .await
         .unwrap());
-    assert_eq!(completed, expect(&|r| r.status == "completed"));
+    assert_eq!(completed, expect(&|r| r.status == RunStatus::Completed));
     assert!(
         completed.len() > 500,
         "mostly completed: {}",
@@ -197,13 +191,16 @@ async fn filters_select_exactly_the_matching_runs() {
     );
     let finished_badly = ids(client
         .list_task_runs()
-        .status(vec!["failed".to_string(), "canceled".to_string()])
+        .status([
+            deck::types::RunStatus::Failed,
+            deck::types::RunStatus::Canceled,
+        ])
         .collect_all()
         .await
         .unwrap());
     assert_eq!(
         finished_badly,
-        expect(&|r| r.status == "failed" || r.status == "canceled")
+        expect(&|r| r.status == RunStatus::Failed || r.status == RunStatus::Canceled)
     );
     assert!(!finished_badly.is_empty());
 
@@ -230,14 +227,16 @@ async fn filters_select_exactly_the_matching_runs() {
     let combined = ids(client
         .list_task_runs()
         .created_after(after)
-        .status(vec!["completed".to_string()])
+        .status([deck::types::RunStatus::Completed])
         .task_id(task_id.as_str())
         .collect_all()
         .await
         .unwrap());
     assert_eq!(
         combined,
-        expect(&|r| r.created_at > after && r.status == "completed" && r.task_id == task_id)
+        expect(&|r| r.created_at > after
+            && r.status == RunStatus::Completed
+            && r.task_id == task_id)
     );
 
     // created_before, outcome, agent_id, search by run id
@@ -251,14 +250,11 @@ async fn filters_select_exactly_the_matching_runs() {
     assert_eq!(old, expect(&|r| r.created_at < before));
     let failures = ids(client
         .list_task_runs()
-        .outcome(vec!["failure".to_string()])
+        .outcome([deck::types::RunResult::Failure])
         .collect_all()
         .await
         .unwrap());
-    assert_eq!(
-        failures,
-        expect(&|r| r.result.as_deref() == Some("failure"))
-    );
+    assert_eq!(failures, expect(&|r| r.result == Some(RunResult::Failure)));
     let agent = all[10].agent_id.clone();
     let of_agent = ids(client
         .list_task_runs()
@@ -306,7 +302,12 @@ async fn tasks_list_filters_and_lookup() {
         .collect_all()
         .await
         .unwrap();
-    assert!(!live.is_empty() && live.iter().all(|t| t.status == "live"));
+    assert!(
+        !live.is_empty()
+            && live
+                .iter()
+                .all(|t| t.status == deck::types::TaskStatus::Live)
+    );
     let agent = all[0].agent_id.clone();
     let of_agent = client
         .list_tasks()
@@ -345,8 +346,8 @@ async fn include_sections_are_omitted_unless_requested() {
     let client = mock.client();
     let done = client
         .list_task_runs()
-        .status(vec!["completed".to_string()])
-        .outcome(vec!["success".to_string()])
+        .status([deck::types::RunStatus::Completed])
+        .outcome([deck::types::RunResult::Success])
         .collect_all()
         .await
         .unwrap();
@@ -406,7 +407,7 @@ async fn include_sections_are_omitted_unless_requested() {
         panic!("storage requested")
     };
     assert!(!files.is_empty());
-    assert!(*files[0].file_size > 0);
+    assert!(files[0].file_size > 0);
     assert!(matches!(all.screenshots_section(), Section::Returned(s) if !s.is_empty()));
 
     // file_size is sent as a string, as Deck does.
@@ -457,7 +458,7 @@ async fn stepping_moves_a_run_through_its_lifecycle() {
         .unwrap();
     assert_eq!(created.status().as_u16(), 201);
     let run = created.into_inner();
-    assert_eq!(run.run_status(), RunStatus::Queued);
+    assert_eq!(run.status, RunStatus::Queued);
     assert!(run.result.is_none() && run.output.is_none());
     let id = run.id.clone();
 
@@ -469,7 +470,7 @@ async fn stepping_moves_a_run_through_its_lifecycle() {
             .send()
             .await
             .unwrap();
-        assert_eq!(polled.run_status(), RunStatus::Queued);
+        assert_eq!(polled.status, RunStatus::Queued);
     }
     assert!(mock.step() >= 1);
     assert_eq!(mock.run_status(&id).as_deref(), Some("running"));
@@ -482,13 +483,13 @@ async fn stepping_moves_a_run_through_its_lifecycle() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(done.run_status(), RunStatus::Completed);
-    assert_eq!(done.run_result(), Some(RunResult::Success));
+    assert_eq!(done.status, RunStatus::Completed);
+    assert_eq!(done.result, Some(RunResult::Success));
     assert_eq!(
         done.output.as_ref().unwrap()["account_number"],
         "7730019921"
     );
-    assert_eq!(*done.runtime_ms.unwrap(), 3_000, "one 3 s step of running");
+    assert_eq!(done.runtime_ms.unwrap(), 3_000, "one 3 s step of running");
     assert!(done.updated_at > done.created_at);
     assert_eq!(done.storage.as_ref().unwrap().len(), 1);
     let stored = client
@@ -512,12 +513,9 @@ async fn mfa_runs_pause_for_interaction_and_resume() {
     let run = client
         .run_task()
         .task_id(mfa.id.as_str())
-        .body(RunTaskRequest {
-            input: Some(
-                json!({"account_number": "1", "statement_month": "2026-10", "password": "hunter2"}),
-            ),
-            ..Default::default()
-        })
+        .body(RunTaskRequest::builder().input(
+            json!({"account_number": "1", "statement_month": "2026-10", "password": "hunter2"}),
+        ))
         .send()
         .await
         .unwrap()
@@ -532,7 +530,6 @@ async fn mfa_runs_pause_for_interaction_and_resume() {
         .send()
         .await
         .unwrap_err();
-    let early = deck::Error::from(early);
     assert_eq!(early.kind(), ErrorKind::Conflict);
     assert_eq!(early.code(), Some("task_run_not_awaiting_interaction"));
 
@@ -544,10 +541,18 @@ async fn mfa_runs_pause_for_interaction_and_resume() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(paused.run_status(), RunStatus::InteractionRequired);
+    assert_eq!(paused.status, RunStatus::InteractionRequired);
     assert_eq!(
-        paused.interaction.as_ref().unwrap()["fields"][0]["name"],
-        "code"
+        paused
+            .interaction
+            .as_ref()
+            .unwrap()
+            .fields
+            .as_ref()
+            .unwrap()[0]
+            .name
+            .as_deref(),
+        Some("code")
     );
     assert_eq!(mock.advance(3), 0, "a paused run waits for input");
 
@@ -559,7 +564,6 @@ async fn mfa_runs_pause_for_interaction_and_resume() {
         .send()
         .await
         .unwrap_err();
-    let missing = deck::Error::from(missing);
     assert_eq!(missing.kind(), ErrorKind::Unprocessable);
     assert_eq!(
         missing.api_error().unwrap().errors()[0].field.as_deref(),
@@ -573,7 +577,7 @@ async fn mfa_runs_pause_for_interaction_and_resume() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(resumed.run_status(), RunStatus::Running);
+    assert_eq!(resumed.status, RunStatus::Running);
     assert!(resumed.interaction.is_none());
     mock.step();
     let done = client
@@ -584,7 +588,7 @@ async fn mfa_runs_pause_for_interaction_and_resume() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(done.run_status(), RunStatus::Completed);
+    assert_eq!(done.status, RunStatus::Completed);
     // The writeOnly password was tokenized: removed from input, named in `tokenized`.
     assert!(done.input.as_ref().unwrap().get("password").is_none());
     assert_eq!(done.tokenized, Some(vec!["password".to_string()]));
@@ -600,10 +604,7 @@ async fn wait_for_task_run_finishes_by_polling_and_answers_interactions() {
     let run = client
         .run_task()
         .task_id(plain.id.as_str())
-        .body(RunTaskRequest {
-            input: Some(json!({"account_number": "42", "mfa": true})),
-            ..Default::default()
-        })
+        .body(RunTaskRequest::builder().input(json!({"account_number": "42", "mfa": true})))
         .send()
         .await
         .unwrap()
@@ -611,7 +612,7 @@ async fn wait_for_task_run_finishes_by_polling_and_answers_interactions() {
     let paused = fast(client.wait_for_task_run(run.id.as_str()))
         .await
         .unwrap();
-    assert_eq!(paused.run_status(), RunStatus::InteractionRequired);
+    assert_eq!(paused.status, RunStatus::InteractionRequired);
     client
         .submit_task_run_interaction()
         .run_id(run.id.as_str())
@@ -623,18 +624,15 @@ async fn wait_for_task_run_finishes_by_polling_and_answers_interactions() {
         .include(Include::STORAGE)
         .await
         .unwrap();
-    assert_eq!(done.run_status(), RunStatus::Completed);
-    assert_eq!(done.run_result(), Some(RunResult::Success));
+    assert_eq!(done.status, RunStatus::Completed);
+    assert_eq!(done.result, Some(RunResult::Success));
     assert!(matches!(done.storage_section(), Section::Returned(s) if s.len() == 1));
 
     // The wrong code and `{"fail": true}` end in `failed` with errors.
     let bad = client
         .run_task()
         .task_id(plain.id.as_str())
-        .body(RunTaskRequest {
-            input: Some(json!({"account_number": "42", "mfa": true})),
-            ..Default::default()
-        })
+        .body(RunTaskRequest::builder().input(json!({"account_number": "42", "mfa": true})))
         .send()
         .await
         .unwrap()
@@ -652,15 +650,12 @@ async fn wait_for_task_run_finishes_by_polling_and_answers_interactions() {
     let failed = fast(client.wait_for_task_run(bad.id.as_str()))
         .await
         .unwrap();
-    assert_eq!(failed.run_status(), RunStatus::Failed);
+    assert_eq!(failed.status, RunStatus::Failed);
     assert_eq!(failed.errors.unwrap()[0].code, "mfa_code_invalid");
     let doomed = client
         .run_task()
         .task_id(plain.id.as_str())
-        .body(RunTaskRequest {
-            input: Some(json!({"account_number": "42", "fail": true})),
-            ..Default::default()
-        })
+        .body(RunTaskRequest::builder().input(json!({"account_number": "42", "fail": true})))
         .send()
         .await
         .unwrap()
@@ -668,8 +663,8 @@ async fn wait_for_task_run_finishes_by_polling_and_answers_interactions() {
     let failed = fast(client.wait_for_task_run(doomed.id.as_str()))
         .await
         .unwrap();
-    assert_eq!(failed.run_status(), RunStatus::Failed);
-    assert_eq!(failed.run_result(), Some(RunResult::Failure));
+    assert_eq!(failed.status, RunStatus::Failed);
+    assert_eq!(failed.result, Some(RunResult::Failure));
 }
 
 #[tokio::test]
@@ -695,7 +690,7 @@ async fn step_mode_every_moves_runs_in_real_time() {
         .timeout(Duration::from_secs(5))
         .await
         .unwrap();
-    assert_eq!(done.run_status(), RunStatus::Completed);
+    assert_eq!(done.status, RunStatus::Completed);
 }
 
 #[tokio::test]
@@ -718,17 +713,15 @@ async fn cancel_goes_through_canceling_and_refuses_terminal_runs() {
         .send()
         .await
         .unwrap();
-    assert_eq!(canceling.run_status(), RunStatus::Canceling);
+    assert_eq!(canceling.status, RunStatus::Canceling);
     mock.step();
     assert_eq!(mock.run_status(&run.id).as_deref(), Some("canceled"));
-    let again = deck::Error::from(
-        client
-            .cancel_task_run()
-            .run_id(run.id.as_str())
-            .send()
-            .await
-            .unwrap_err(),
-    );
+    let again = client
+        .cancel_task_run()
+        .run_id(run.id.as_str())
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(again.kind(), ErrorKind::Conflict);
     assert_eq!(again.code(), Some("task_run_not_cancelable"));
     assert!(again.request_id().unwrap().starts_with("req_"));
@@ -742,14 +735,12 @@ async fn cancel_goes_through_canceling_and_refuses_terminal_runs() {
 async fn unknown_ids_are_404_envelopes_with_request_ids() {
     let mock = manual(10).await;
     let client = mock.client();
-    let err = deck::Error::from(
-        client
-            .get_task_run()
-            .run_id("trun_nope")
-            .send()
-            .await
-            .unwrap_err(),
-    );
+    let err = client
+        .get_task_run()
+        .run_id("trun_nope")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
     assert_eq!(err.code(), Some("task_run_not_found"));
     let api = err.api_error().unwrap();
@@ -760,44 +751,36 @@ async fn unknown_ids_are_404_envelopes_with_request_ids() {
     assert!(header.starts_with("req_"));
 
     for err in [
-        deck::Error::from(
-            client
-                .get_task()
-                .task_id("task_nope")
-                .send()
-                .await
-                .unwrap_err(),
-        ),
-        deck::Error::from(
-            client
-                .run_task()
-                .task_id("task_nope")
-                .body(RunTaskRequest::default())
-                .send()
-                .await
-                .unwrap_err(),
-        ),
+        client
+            .get_task()
+            .task_id("task_nope")
+            .send()
+            .await
+            .unwrap_err(),
+        client
+            .run_task()
+            .task_id("task_nope")
+            .body(RunTaskRequest::default())
+            .send()
+            .await
+            .unwrap_err(),
     ] {
         assert_eq!(err.kind(), ErrorKind::NotFound);
         assert_eq!(err.code(), Some("task_not_found"));
     }
     for err in [
-        deck::Error::from(
-            client
-                .cancel_task_run()
-                .run_id("trun_nope")
-                .send()
-                .await
-                .unwrap_err(),
-        ),
-        deck::Error::from(
-            client
-                .list_task_run_storage()
-                .run_id("trun_nope")
-                .send()
-                .await
-                .unwrap_err(),
-        ),
+        client
+            .cancel_task_run()
+            .run_id("trun_nope")
+            .send()
+            .await
+            .unwrap_err(),
+        client
+            .list_task_run_storage()
+            .run_id("trun_nope")
+            .send()
+            .await
+            .unwrap_err(),
     ] {
         assert_eq!(err.code(), Some("task_run_not_found"));
     }
@@ -808,15 +791,13 @@ async fn missing_input_fields_are_422() {
     let mock = manual(0).await;
     let client = mock.client();
     let (plain, _) = tasks(&client).await;
-    let err = deck::Error::from(
-        client
-            .run_task()
-            .task_id(plain.id.as_str())
-            .body(RunTaskRequest::default())
-            .send()
-            .await
-            .unwrap_err(),
-    );
+    let err = client
+        .run_task()
+        .task_id(plain.id.as_str())
+        .body(RunTaskRequest::default())
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unprocessable);
     assert_eq!(err.code(), Some("invalid_input"));
     assert_eq!(
@@ -841,7 +822,7 @@ async fn authentication_is_required() {
         .api_key("sk_test_wrong")
         .build()
         .unwrap();
-    let err = deck::Error::from(wrong.list_task_runs().send().await.unwrap_err());
+    let err = wrong.list_task_runs().send().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unauthorized);
     assert_eq!(err.api_error().unwrap().body(), &ErrorBody::Empty);
     assert!(
@@ -1006,7 +987,7 @@ async fn the_server_stops_on_shutdown() {
     let client = mock.client();
     assert!(client.test_api_key().send().await.is_ok());
     mock.shutdown().await;
-    let err = deck::Error::from(client.test_api_key().send().await.unwrap_err());
+    let err = client.test_api_key().send().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Transport);
 }
 
@@ -1020,12 +1001,12 @@ async fn idempotency_keys_replay_the_first_response() {
     let client = mock.client();
     let (plain, _) = tasks(&client).await;
     let before = mock.run_count();
-    let send = |body: RunTaskRequest, key: &'static str| {
+    let send = |body: deck::types::builder::RunTaskRequest, key: &'static str| {
         client
             .run_task()
             .task_id(plain.id.as_str())
             .body(body)
-            .with_options(RequestOptions::new().idempotency_key(key))
+            .with_options(RequestOptions::new().idempotency_key(key.parse().unwrap()))
             .send()
     };
 
@@ -1037,21 +1018,18 @@ async fn idempotency_keys_replay_the_first_response() {
     assert_eq!(mock.run_count(), before + 1, "one run created");
 
     // The same key with another body is a conflict.
-    let other = RunTaskRequest {
-        input: Some(json!({"account_number": "999"})),
-        ..Default::default()
-    };
-    let err = deck::Error::from(send(other.clone(), "order-42").await.unwrap_err());
+    let other = RunTaskRequest::builder().input(json!({"account_number": "999"}));
+    let err = send(other.clone(), "order-42").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Conflict);
     assert_eq!(err.api_error().unwrap().error_type(), Some("idempotency"));
     assert_eq!(err.code(), Some("idempotency_error"));
     assert_eq!(mock.run_count(), before + 1);
 
     // Errors are not remembered: a key that first met a 422 works once the body is fixed.
-    let bad = send(RunTaskRequest::default(), "order-43")
+    let bad = send(RunTaskRequest::builder(), "order-43")
         .await
         .unwrap_err();
-    assert_eq!(deck::Error::from(bad).kind(), ErrorKind::Unprocessable);
+    assert_eq!(bad.kind(), ErrorKind::Unprocessable);
     let fixed = send(other, "order-43").await.unwrap();
     assert_ne!(fixed.id, first.id);
     assert_eq!(mock.run_count(), before + 2);

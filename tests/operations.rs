@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use deck::types::TaskRunStorageItemPurpose as Purpose;
+use deck::types::StoragePurpose as Purpose;
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -70,7 +70,7 @@ async fn get_task_run_wire_and_forward_compatible_decoding() {
     );
 
     assert_eq!(run.id, "trun_a/b c");
-    assert_eq!(run.status, "cancelling");
+    assert_eq!(run.status, deck::types::RunStatus::Canceling);
     assert_eq!(run.runtime_ms.unwrap(), 1234, "number sent as a string");
     assert_eq!(run.input, Some(json!({"account": "42"})));
     assert_eq!(run.session_id, None);
@@ -107,8 +107,11 @@ async fn list_task_runs_sends_every_filter_and_decodes_nulls() {
     let after: chrono::DateTime<chrono::Utc> = "2026-11-01T00:00:00Z".parse().unwrap();
     let page = client
         .list_task_runs()
-        .status(vec!["queued".to_string(), "running".to_string()])
-        .outcome(vec!["success".to_string()])
+        .status([
+            deck::types::RunStatus::Queued,
+            deck::types::RunStatus::Running,
+        ])
+        .outcome([deck::types::RunResult::Success])
         .source_id(vec!["src_1".to_string()])
         .task_id("task_abc")
         .agent_id("agt_1")
@@ -132,7 +135,7 @@ async fn list_task_runs_sends_every_filter_and_decodes_nulls() {
          &status=queued&status=running&task_id=task_abc&workflow_id=wflo_1"
     );
     assert_eq!(page.data.len(), 2);
-    assert_eq!(page.data[0].status, "canceling");
+    assert_eq!(page.data[0].status, deck::types::RunStatus::Canceling);
     assert_eq!(page.data[0].runtime_ms, None);
     assert_eq!(page.data[0].credential_id, None);
     assert_eq!(page.data[0].output, None);
@@ -226,7 +229,7 @@ async fn run_task_posts_json_with_an_idempotency_key() {
         body,
         json!({"credential_id": "cred_1", "input": {"account": "42"}})
     );
-    assert_eq!(run.status, "queued");
+    assert_eq!(run.status, deck::types::RunStatus::Queued);
 }
 
 #[tokio::test]
@@ -249,7 +252,7 @@ async fn cancel_task_run_posts_without_body() {
     assert_common_headers(&request);
     assert!(request.body.is_empty());
     assert!(header(&request, "idempotency-key").is_some());
-    assert_eq!(run.status, "canceling");
+    assert_eq!(run.status, deck::types::RunStatus::Canceling);
 }
 
 #[tokio::test]
@@ -271,7 +274,7 @@ async fn submit_interaction_posts_the_input() {
     assert_common_headers(&request);
     let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
     assert_eq!(body, json!({"input": {"code": "123456"}}));
-    assert_eq!(run.status, "running");
+    assert_eq!(run.status, deck::types::RunStatus::Running);
 }
 
 #[tokio::test]

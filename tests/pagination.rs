@@ -4,7 +4,6 @@
 mod common;
 
 use common::*;
-use deck::ext::Paginate;
 use futures::StreamExt;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -96,7 +95,10 @@ async fn every_filter_is_sent_on_every_page_with_limit_100() {
     let client = client(&server.uri());
     let runs = client
         .list_task_runs()
-        .status(vec!["queued".to_string(), "running".to_string()])
+        .status([
+            deck::types::RunStatus::Queued,
+            deck::types::RunStatus::Running,
+        ])
         .task_id("task_abc")
         .collect_all()
         .await

@@ -37,24 +37,20 @@ async fn the_key_appears_in_no_debug_display_error_or_log() {
         format!("{:?}", client.retry_policy()),
     ];
     let failures = [
-        deck::Error::from(client.get_task().task_id("t").send().await.unwrap_err()),
-        deck::Error::from(client.run_task().task_id("t").send().await.unwrap_err()),
-        deck::Error::from(client.test_api_key().send().await.unwrap_err()),
-        deck::Error::from(
-            client
-                .cancel_task_run()
-                .run_id("r")
-                .send()
-                .await
-                .unwrap_err(),
-        ),
-        deck::Error::from(
-            common::client("http://127.0.0.1:9")
-                .test_api_key()
-                .send()
-                .await
-                .unwrap_err(),
-        ),
+        client.get_task().task_id("t").send().await.unwrap_err(),
+        client.run_task().task_id("t").send().await.unwrap_err(),
+        client.test_api_key().send().await.unwrap_err(),
+        client
+            .cancel_task_run()
+            .run_id("r")
+            .send()
+            .await
+            .unwrap_err(),
+        common::client("http://127.0.0.1:9")
+            .test_api_key()
+            .send()
+            .await
+            .unwrap_err(),
         deck::Client::builder()
             .api_key(KEY)
             .base_url("ftp://x")

@@ -25,7 +25,7 @@ pub struct BenchOptions {
     pub skip_clean_build: bool,
     /// Build profile for the clean-build comparison: "release" or "dev".
     pub profile: String,
-    /// Rewrite the table between the bench markers in README.md.
+    /// Rewrite the table between the bench markers in CONTRIBUTING.md.
     pub update_readme: bool,
 }
 
@@ -249,7 +249,11 @@ fn clean_build(workspace: &Path, profile: &str) -> Result<Row, String> {
     let generated = {
         let spec = std::fs::read_to_string(workspace.join("openapi/v2.json"))
             .map_err(|e| e.to_string())?;
-        crate::codegen::generate(&spec)?
+        let overlay = crate::spec::read_overlay(&workspace.join("openapi/overlay.json"))?;
+        crate::spec::validate(&spec, &overlay)
+            .map_err(|e| e.to_string())?
+            .1
+            .code
     };
     copy_crate(workspace, &root.join("deck-api-build"), None)?;
     copy_crate(workspace, &root.join("deck-api-pasted"), Some(&generated))?;
@@ -405,10 +409,10 @@ const BEGIN: &str = "<!-- bench:begin -->";
 const END: &str = "<!-- bench:end -->";
 
 fn update_readme(workspace: &Path, table: &str, cores: usize) -> Result<(), String> {
-    let path = workspace.join("README.md");
+    let path = workspace.join("CONTRIBUTING.md");
     let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
     let (Some(a), Some(b)) = (text.find(BEGIN), text.find(END)) else {
-        return Err("README.md has no bench markers".into());
+        return Err("CONTRIBUTING.md has no bench markers".into());
     };
     let body = format!(
         "{BEGIN}\nMeasured {} on {cores} cores with `cargo xtask bench`:\n\n{table}{END}",

@@ -7,8 +7,8 @@
 use crate::diff::{self, Format, Report};
 use crate::exit;
 use crate::source::SpecSource;
-use crate::spec::{self, LoadedSpec};
-use crate::{model, surface};
+use crate::spec;
+use deck_codegen::{Overlay, Spec, SpecError};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -57,14 +57,36 @@ pub enum FailOn {
     Any,
 }
 
-/// Diff of two loaded specs.
-pub fn diff_loaded(old: &LoadedSpec, new: &LoadedSpec) -> Report {
-    diff::diff(&model::build(old), &model::build(new))
+/// What changed for a user of the generated client between two loaded specs: both are
+/// generated, and their surfaces compared.
+pub fn diff_specs(old: &Spec, new: &Spec) -> Result<Report, SpecError> {
+    let old = deck_codegen::generate(old)?;
+    let new = deck_codegen::generate(new)?;
+    Ok(diff::diff(&old.surface, &new.surface))
 }
 
-/// Diff of two spec texts (both must be OpenAPI 3.1 documents that normalise).
-pub fn diff_texts(old: &str, new: &str) -> Result<Report, spec::SpecError> {
-    Ok(diff_loaded(&spec::load(old)?, &spec::load(new)?))
+/// Diff of two spec texts, each with the workspace's overlay applied (both must normalise and
+/// generate).
+pub fn diff_texts(old: &str, new: &str) -> Result<Report, SpecError> {
+    let overlay = spec::vendored_overlay().map_err(SpecError::Generate)?;
+    diff_specs(
+        &deck_codegen::load(old, Some(&overlay))?,
+        &deck_codegen::load(new, Some(&overlay))?,
+    )
+}
+
+/// The overlay next to `spec_path`, or a local-error failure.
+fn overlay_for(spec_path: &Path) -> Result<Overlay, Failure> {
+    spec::read_overlay(&spec::overlay_path_for(spec_path)).map_err(Failure::error)
+}
+
+/// Prints (to stderr) the overlay actions that matched nothing; returns how many.
+fn report_dangling(spec: &Spec, what: &str) -> usize {
+    let messages = spec.overlay.dangling_messages();
+    for message in &messages {
+        eprintln!("{what}: {message}");
+    }
+    messages.len()
 }
 
 /// `spec diff OLD NEW`.
@@ -74,13 +96,18 @@ pub fn spec_diff(
     format: Format,
     fail_on: Option<FailOn>,
 ) -> Result<u8, Failure> {
-    let load = |side: &str, source: &SpecSource| -> Result<LoadedSpec, Failure> {
+    let overlay = spec::vendored_overlay().map_err(Failure::error)?;
+    let load = |side: &str, source: &SpecSource| -> Result<Spec, Failure> {
         let text = source
             .read()
             .map_err(|e| Failure::error(format!("{side}: {e}")))?;
-        spec::load(&text).map_err(|e| Failure::error(format!("{side} ({source}): {e}")))
+        deck_codegen::load(&text, Some(&overlay))
+            .map_err(|e| Failure::error(format!("{side} ({source}): {e}")))
     };
-    let report = diff_loaded(&load("OLD", old)?, &load("NEW", new)?);
+    let new_spec = load("NEW", new)?;
+    report_dangling(&new_spec, "NEW");
+    let report =
+        diff_specs(&load("OLD", old)?, &new_spec).map_err(|e| Failure::error(e.to_string()))?;
     print!("{}", report.render(format));
     let failed = match fail_on {
         Some(FailOn::Breaking) => report.breaking() > 0,
@@ -115,10 +142,16 @@ pub fn spec_refresh(
     let text = from
         .read()
         .map_err(|e| Failure::read(&e, format!("{e}; {untouched}")))?;
-    let (loaded, code) = spec::validate(&text)
+    let overlay = overlay_for(spec_path)?;
+    let (loaded, generated) = spec::validate(&text, &overlay)
         .map_err(|e| Failure::error(format!("refusing {from}: {e}; {untouched}")))?;
-    let snapshot = surface::surface(&code)
-        .map_err(|e| Failure::error(format!("refusing {from}: {e}; {untouched}")))?;
+    if report_dangling(&loaded, "refresh") > 0 {
+        eprintln!(
+            "refresh: update openapi/overlay.json for the new spec (`cargo xtask codegen --check` \
+             fails until every action matches)"
+        );
+    }
+    let snapshot = generated.surface.render();
 
     let current = std::fs::read_to_string(spec_path).ok();
     let current_raw: Option<Value> = current
@@ -159,8 +192,14 @@ pub fn spec_refresh(
             String::new()
         }
     );
-    match current.as_deref().map(spec::load) {
-        Some(Ok(old)) => print!("{}", diff_loaded(&old, &loaded).render(format)),
+    match current
+        .as_deref()
+        .map(|c| deck_codegen::load(c, Some(&overlay)))
+    {
+        Some(Ok(old)) => match diff_specs(&old, &loaded) {
+            Ok(report) => print!("{}", report.render(format)),
+            Err(e) => eprintln!("(no types diff: the previous spec did not generate: {e})"),
+        },
         Some(Err(e)) => eprintln!("(no types diff: the previous spec did not load: {e})"),
         None => eprintln!("(no types diff: there was no previous spec)"),
     }
@@ -229,7 +268,8 @@ pub fn spec_check(upstream: &SpecSource, spec_path: &Path, format: Format) -> Re
     })?;
     let vendored_text = std::fs::read_to_string(spec_path)
         .map_err(|e| Failure::error(format!("cannot read {}: {e}", spec_path.display())))?;
-    let vendored = spec::load(&vendored_text).map_err(|e| {
+    let overlay = overlay_for(spec_path)?;
+    let vendored = deck_codegen::load(&vendored_text, Some(&overlay)).map_err(|e| {
         Failure::error(format!(
             "the vendored {} is broken: {e}",
             spec_path.display()
@@ -248,18 +288,27 @@ pub fn spec_check(upstream: &SpecSource, spec_path: &Path, format: Format) -> Re
         return Ok(exit::OK);
     }
 
-    let (report, problem) = match spec::validate(&text) {
-        Ok((new, _)) => (diff_loaded(&vendored, &new), None),
-        Err(e) => match spec::load(&text) {
-            Ok(new) => (
-                diff_loaded(&vendored, &new),
-                Some(format!("upstream does not generate: {e}")),
-            ),
+    let (report, problem) = match deck_codegen::load(&text, Some(&overlay)) {
+        Ok(new) => match diff_specs(&vendored, &new) {
+            Ok(report) => {
+                let dangling = new.overlay.dangling_messages();
+                let problem = (!dangling.is_empty()).then(|| {
+                    format!(
+                        "the overlay no longer fits upstream: {}",
+                        dangling.join("; ")
+                    )
+                });
+                (report, problem)
+            }
             Err(e) => (
                 Report::default(),
-                Some(format!("upstream cannot be used as is: {e}")),
+                Some(format!("upstream does not generate: {e}")),
             ),
         },
+        Err(e) => (
+            Report::default(),
+            Some(format!("upstream cannot be used as is: {e}")),
+        ),
     };
     let pointers = spec::differing_pointers(&vendored.raw, &upstream_raw, 50);
     print!(
@@ -358,17 +407,34 @@ pub enum CodegenMode {
 pub fn codegen(spec_path: &Path, surface_path: &Path, mode: CodegenMode) -> Result<u8, Failure> {
     let text = std::fs::read_to_string(spec_path)
         .map_err(|e| Failure::error(format!("cannot read {}: {e}", spec_path.display())))?;
-    let first = crate::generate(&text).map_err(Failure::error)?;
-    let second = crate::generate(&text).map_err(Failure::error)?;
-    if first != second {
+    let overlay = overlay_for(spec_path)?;
+    let generate = || -> Result<(Spec, deck_codegen::Generated), Failure> {
+        spec::validate(&text, &overlay).map_err(|e| Failure::error(e.to_string()))
+    };
+    let (loaded, first) = generate()?;
+    let (_, second) = generate()?;
+    if first.code != second.code {
         println!(
             "{}",
-            unified_diff(&first, &second, "first generation", "second generation")
+            unified_diff(
+                &first.code,
+                &second.code,
+                "first generation",
+                "second generation"
+            )
         );
         eprintln!("codegen is not deterministic: two runs on the same spec differ (diff above)");
         return Ok(exit::FOUND);
     }
-    let snapshot = surface::surface(&first).map_err(Failure::error)?;
+    if report_dangling(&loaded, "codegen") > 0 {
+        eprintln!(
+            "codegen: openapi/overlay.json has actions whose targets match nothing in {} (a \
+             renamed schema?); what they typed has fallen back to the spec's plain shapes",
+            spec_path.display()
+        );
+        return Ok(exit::FOUND);
+    }
+    let snapshot = first.surface.render();
     let committed = std::fs::read_to_string(surface_path);
     match mode {
         CodegenMode::Write => {

@@ -1,38 +1,27 @@
-//! The library behind `cargo xtask`: spec assembly, refresh, diff and drift check, and the
-//! codegen determinism/surface check. The binary (`src/main.rs`) is a thin clap front end; tests
-//! use both.
+//! The library behind `cargo xtask`: spec assembly, refresh, diff and drift check, the codegen
+//! determinism/surface check, and benchmarks. The binary (`src/main.rs`) is a thin clap front
+//! end; tests use both.
 //!
-//! The generator and normaliser are the library's own files, included by path so the xtask
-//! generates byte-for-byte what `build.rs` generates. They are formatted and linted as part of
-//! the `deck-api` package (whose build script and unit tests compile them), not here: rustfmt and
-//! clippy skip them in this crate.
+//! Everything about the API itself (overlay, normaliser, generation, surface, diff) comes from
+//! `deck-codegen`, the same crate `deck-api`'s build script uses.
 
 #![warn(missing_docs)]
-
-#[rustfmt::skip]
-#[path = "../../src/codegen.rs"]
-#[allow(dead_code, clippy::all)]
-mod codegen;
-#[rustfmt::skip]
-#[path = "../../src/normalize.rs"]
-#[allow(clippy::all)]
-mod normalize;
 
 pub mod assemble;
 pub mod bench;
 pub mod commands;
-pub mod diff;
-pub mod model;
 pub mod source;
 pub mod spec;
-pub mod surface;
+
+pub use deck_codegen::diff;
 
 /// Process exit codes shared by every command.
 pub mod exit {
     /// Success: no drift, no breaking change (with `--fail-on`), snapshot up to date.
     pub const OK: u8 = 0;
-    /// The check found something: drift from upstream, a breaking change with `--fail-on`, or a
-    /// stale/nondeterministic codegen snapshot. The report is on stdout.
+    /// The check found something: drift from upstream, a breaking change with `--fail-on`, a
+    /// stale/nondeterministic codegen snapshot, or an overlay action that matches nothing. The
+    /// report is on stdout.
     pub const FOUND: u8 = 1;
     /// The command could not do its job: bad arguments, unreadable local files, a spec that is
     /// not JSON / not OpenAPI 3.1 / does not normalise / does not generate.
@@ -42,7 +31,23 @@ pub mod exit {
     pub const UNREACHABLE: u8 = 3;
 }
 
-/// Generates the client source from spec text, exactly as `build.rs` does.
-pub fn generate(spec_text: &str) -> Result<String, String> {
-    codegen::generate(spec_text)
+/// Output format of reports (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FormatArg {
+    /// Readable text, one change a line.
+    Text,
+    /// Markdown, for a PR body or an issue.
+    Markdown,
+    /// `{"changes":[…],"breaking":n,"total":n}`.
+    Json,
+}
+
+impl From<FormatArg> for diff::Format {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::Text => diff::Format::Text,
+            FormatArg::Markdown => diff::Format::Markdown,
+            FormatArg::Json => diff::Format::Json,
+        }
+    }
 }

@@ -3,8 +3,9 @@
 use clap::{ArgGroup, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use xtask::FormatArg;
 use xtask::commands::{self, CodegenMode, FailOn};
-use xtask::diff::{Format, RULES};
+use xtask::diff::RULES;
 use xtask::source::{self, DEFAULT_UPSTREAM, SpecSource};
 use xtask::{assemble, exit};
 
@@ -81,7 +82,7 @@ measured in this one run. Writes target/bench/summary.json."
         /// Profile of the clean builds: `release` (how services ship) or `dev`.
         #[arg(long, default_value = "release")]
         profile: String,
-        /// Rewrite the table between the bench markers in README.md.
+        /// Rewrite the table between the bench markers in CONTRIBUTING.md.
         #[arg(long)]
         update_readme: bool,
     },
@@ -127,8 +128,8 @@ sorted keys. Prints the types diff between the old and the new spec.",
         #[arg(long, value_name = "PATH")]
         surface: Option<PathBuf>,
         /// Format of the printed types diff.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+        format: FormatArg,
     },
     /// What changed for a Rust user between two specs, each change classed breaking or not.
     #[command(
@@ -154,8 +155,8 @@ not apply); `value` is an enum value, a response status, or a renamed parameter'
         #[arg(value_name = "NEW")]
         new: Option<SpecSource>,
         /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+        format: FormatArg,
         /// Exit 1 when there is a breaking change (`breaking`) or any change (`any`).
         #[arg(long, value_enum, value_name = "WHAT")]
         fail_on: Option<FailOn>,
@@ -178,8 +179,8 @@ offline.",
         #[arg(long, value_name = "PATH")]
         spec: Option<PathBuf>,
         /// Format of the drift report.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+        format: FormatArg,
     },
 }
 
@@ -206,7 +207,7 @@ fn main() -> ExitCode {
             } => {
                 let spec = spec.unwrap_or_else(source::default_spec_path);
                 let surface = surface.unwrap_or_else(|| source::surface_path_for(&spec));
-                commands::spec_refresh(&from, &spec, &surface, format).map(ExitCode::from)
+                commands::spec_refresh(&from, &spec, &surface, format.into()).map(ExitCode::from)
             }
             SpecCommand::Diff {
                 old,
@@ -216,7 +217,7 @@ fn main() -> ExitCode {
             } => {
                 let old = old.unwrap_or_else(SpecSource::git_head);
                 let new = new.unwrap_or_else(|| SpecSource::File(source::default_spec_path()));
-                commands::spec_diff(&old, &new, format, fail_on).map(ExitCode::from)
+                commands::spec_diff(&old, &new, format.into(), fail_on).map(ExitCode::from)
             }
             SpecCommand::Check {
                 upstream,
@@ -224,7 +225,7 @@ fn main() -> ExitCode {
                 format,
             } => {
                 let spec = spec.unwrap_or_else(source::default_spec_path);
-                commands::spec_check(&upstream, &spec, format).map(ExitCode::from)
+                commands::spec_check(&upstream, &spec, format.into()).map(ExitCode::from)
             }
         },
         Command::Codegen {

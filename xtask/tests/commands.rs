@@ -41,7 +41,8 @@ fn xtask(args: &[&str]) -> Output {
     }
 }
 
-/// A scratch copy of `openapi/` (the vendored spec and a surface snapshot), removed on drop.
+/// A scratch copy of `openapi/` (the vendored spec, the overlay and a surface snapshot), removed
+/// on drop.
 struct Scratch {
     dir: PathBuf,
 }
@@ -57,6 +58,8 @@ impl Scratch {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("create scratch dir");
         std::fs::write(dir.join("v2.json"), repo_spec_text()).expect("copy spec");
+        let overlay = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/overlay.json");
+        std::fs::copy(overlay, dir.join("overlay.json")).expect("copy overlay");
         std::fs::write(dir.join("surface.txt"), "# an old snapshot\n").expect("write surface");
         Scratch { dir }
     }
@@ -209,20 +212,19 @@ fn refresh_from_a_loopback_server_replaces_the_spec_and_the_snapshot() {
     );
     let surface = std::fs::read_to_string(scratch.file("surface.txt")).unwrap();
     assert!(
-        surface
-            .contains("type TestApiKeyResponse field organization_id: Option<String> (optional)"),
+        surface.contains("type ApiKeyCheck field organization_id: Option<String> (optional)"),
         "{surface}"
     );
     assert!(
         out.stdout
-            .contains("ok        TestApiKeyResponse.organization_id: new field"),
+            .contains("ok        ApiKeyCheck.organization_id: new field"),
         "{}",
         out.stdout
     );
     assert!(out.stderr.contains("replaced"), "{}", out.stderr);
-    // Only the two targets: no temporary files left behind.
+    // Only the two targets (and the overlay, untouched): no temporary files left behind.
     let names: Vec<String> = scratch.snapshot().into_iter().map(|(n, _)| n).collect();
-    assert_eq!(names, ["surface.txt", "v2.json"]);
+    assert_eq!(names, ["overlay.json", "surface.txt", "v2.json"]);
 
     // Refreshing again from the same document changes nothing.
     let before = scratch.snapshot();
@@ -374,7 +376,7 @@ fn check_exit_codes() {
     );
     assert!(
         out.stdout
-            .contains("| `field_added` | `TestApiKeyResponse.organization_id` |"),
+            .contains("| `field_added` | `ApiKeyCheck.organization_id` |"),
         "{}",
         out.stdout
     );
@@ -474,9 +476,8 @@ fn diff_fails_on_breaking_changes_only_when_asked() {
     let out = xtask(&["spec", "diff", &old_path, &new_path]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
-        out.stdout.contains(
-            "BREAKING  TestApiKeyResponse.legacy: field `legacy` (Option<String>) removed"
-        ),
+        out.stdout
+            .contains("BREAKING  ApiKeyCheck.legacy: field `legacy` (Option<String>) removed"),
         "{}",
         out.stdout
     );
@@ -573,7 +574,7 @@ fn codegen_check_shows_a_stale_snapshot_as_a_diff() {
         .collect();
     assert_eq!(
         changed,
-        ["+type TestApiKeyResponse field organization_id: Option<String> (optional)"]
+        ["+type ApiKeyCheck field organization_id: Option<String> (optional)"]
     );
 }
 

@@ -1,10 +1,10 @@
 //! `spec diff`: what changed for a Rust user of `deck` between two specs, and whether it breaks
 //! their code.
 //!
-//! Both specs are normalised first (`src/normalize.rs`), then modelled ([`crate::model`]), so the
-//! diff sees types the way the generated code spells them: `type: [string, null]` and
-//! `anyOf: [string, null]` are the same `Option<String>`, while `[integer, string]` (`wire::Int64`)
-//! and `integer` (`i64`) are different.
+//! Both specs go through the whole generator (overlay, normaliser, progenitor, post-processing)
+//! and the diff compares the two [`Surface`]s it produced, so it sees the API the way the
+//! generated code spells it: `type: [string, null]` and `anyOf: [string, null]` are the same
+//! `Option<String>`, and a field typed by the overlay is compared as that type.
 //!
 //! # Breaking rules
 //!
@@ -19,7 +19,7 @@
 //! | `operation_removed` | always (the method disappears) |
 //! | `operation_moved` (same operationId, new method/path) | never (the method keeps its name) |
 //! | `pagination_added` | never |
-//! | `pagination_removed` | always (`Paginate` is no longer implemented) |
+//! | `pagination_removed` | always (the paginator methods disappear) |
 //! | `parameter_added` | the parameter is required |
 //! | `parameter_removed` | always (the setter disappears) |
 //! | `parameter_renamed` (removed + added, same location and type) | always |
@@ -30,8 +30,8 @@
 //! | `request_body_removed`, `request_body_retyped`, `request_body_made_required` | always |
 //! | `request_body_made_optional` | never |
 //! | `response_status_added` | never |
-//! | `response_status_removed` | the status is a success (2xx) |
-//! | `response_retyped` | the status is a success (errors all decode into `ErrorBody`) |
+//! | `response_status_removed` | always (a declared success status) |
+//! | `response_retyped` | always (the success body type changed) |
 //! | `type_added` | never |
 //! | `type_removed`, `type_retyped` (e.g. struct → enum) | always |
 //! | `field_added` | the field is required and the type is used in requests |
@@ -43,7 +43,9 @@
 //! | `enum_value_added` | never for open enums (every string enum in this crate is open: unknown values decode into `Unknown(String)`); for a closed enum, when used in responses |
 //! | `enum_value_removed` | always (the variant disappears) |
 
-use crate::model::{Api, Field, Operation, Param, TypeDef, Usage};
+use crate::surface::{
+    Field, Kind as TypeKind, Operation, Param, Presence, Surface, TypeDef, Usage,
+};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -289,7 +291,7 @@ impl Change {
 }
 
 /// Output format of a report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// Readable text, one change a line.
     Text,
@@ -413,8 +415,8 @@ fn markdown_text(text: &str) -> String {
         .join("`")
 }
 
-/// Compares two modelled specs.
-pub fn diff(old: &Api, new: &Api) -> Report {
+/// Compares the surfaces generated from two specs.
+pub fn diff(old: &Surface, new: &Surface) -> Report {
     let mut changes = Vec::new();
     for (name, op) in &old.operations {
         match new.operations.get(name) {
@@ -451,7 +453,7 @@ pub fn diff(old: &Api, new: &Api) -> Report {
                 true,
                 format!(
                     "type removed (was {}, used in {})",
-                    def.kind,
+                    def.kind.describe(),
                     def.usage.describe()
                 ),
             )),
@@ -464,7 +466,11 @@ pub fn diff(old: &Api, new: &Api) -> Report {
                 Kind::TypeAdded,
                 name,
                 false,
-                format!("new type ({}, used in {})", def.kind, def.usage.describe()),
+                format!(
+                    "new type ({}, used in {})",
+                    def.kind.describe(),
+                    def.usage.describe()
+                ),
             ));
         }
     }
@@ -476,7 +482,7 @@ fn describe_param(p: &Param) -> String {
     format!(
         "{} parameter `{}` ({}, {})",
         p.location,
-        p.name,
+        p.wire,
         p.ty,
         if p.required { "required" } else { "optional" }
     )
@@ -494,52 +500,53 @@ fn diff_operation(name: &str, old: &Operation, new: &Operation, out: &mut Vec<Ch
             ),
         ));
     }
-    match (old.paginated, new.paginated) {
-        (false, true) => out.push(Change::op(
+    match (&old.pagination, &new.pagination) {
+        (None, Some(_)) => out.push(Change::op(
             Kind::PaginationAdded,
             name,
             false,
-            "now implements `Paginate` (cursor pagination helpers)".into(),
+            "now paginated (`items()`, `pages()`, `collect_all()`)".into(),
         )),
-        (true, false) => out.push(Change::op(
+        (Some(_), None) => out.push(Change::op(
             Kind::PaginationRemoved,
             name,
             true,
-            "no longer implements `Paginate` (no `cursor` parameter or no Deck page response)"
-                .into(),
+            "no longer paginated (no `cursor` parameter or no Deck page response)".into(),
         )),
         _ => {}
     }
 
-    let key = |p: &Param| (p.location.clone(), p.name.clone());
-    let old_keys: BTreeSet<_> = old.params.iter().map(key).collect();
-    let new_keys: BTreeSet<_> = new.params.iter().map(key).collect();
-    let mut removed: Vec<&Param> = old
+    let key = |p: &Param| (p.location.clone(), p.wire.clone());
+    let old_keys: BTreeSet<_> = old.params.values().map(key).collect();
+    let new_keys: BTreeSet<_> = new.params.values().map(key).collect();
+    let mut removed: Vec<(&String, &Param)> = old
         .params
         .iter()
-        .filter(|p| !new_keys.contains(&key(p)))
+        .filter(|(_, p)| !new_keys.contains(&key(p)))
         .collect();
-    let mut added: Vec<&Param> = new
+    let mut added: Vec<(&String, &Param)> = new
         .params
         .iter()
-        .filter(|p| !old_keys.contains(&key(p)))
+        .filter(|(_, p)| !old_keys.contains(&key(p)))
         .collect();
     // A removed and an added parameter with the same location and type: a rename. Pairs are
     // taken in spec order, so `starting_after` + `ending_before` → `cursor` pairs the first.
+    removed.sort_by_key(|(_, p)| p.position);
+    added.sort_by_key(|(_, p)| p.position);
     let mut renames = Vec::new();
-    removed.retain(|r| {
+    removed.retain(|(setter, r)| {
         match added
             .iter()
-            .position(|a| a.location == r.location && a.ty == r.ty)
+            .position(|(_, a)| a.location == r.location && a.ty == r.ty)
         {
             Some(i) => {
-                renames.push((*r, added.remove(i)));
+                renames.push((*setter, *r, added.remove(i).1));
                 false
             }
             None => true,
         }
     });
-    for (r, a) in renames {
+    for (setter, r, a) in renames {
         let required = if a.required && !r.required {
             ", and it is now required"
         } else {
@@ -551,17 +558,16 @@ fn diff_operation(name: &str, old: &Operation, new: &Operation, out: &mut Vec<Ch
                 name,
                 true,
                 format!(
-                    "{} renamed to `{}`{required}: the `.{}(…)` setter is gone",
+                    "{} renamed to `{}`{required}: the `.{setter}(…)` setter is gone",
                     describe_param(r),
-                    a.name,
-                    rust_ident(&r.name)
+                    a.wire,
                 ),
             )
-            .with_param(&r.name)
-            .with_value(&a.name),
+            .with_param(&r.wire)
+            .with_value(&a.wire),
         );
     }
-    for r in removed {
+    for (_, r) in removed {
         out.push(
             Change::op(
                 Kind::ParameterRemoved,
@@ -569,10 +575,10 @@ fn diff_operation(name: &str, old: &Operation, new: &Operation, out: &mut Vec<Ch
                 true,
                 format!("{} removed", describe_param(r)),
             )
-            .with_param(&r.name),
+            .with_param(&r.wire),
         );
     }
-    for a in added {
+    for (_, a) in added {
         out.push(
             Change::op(
                 Kind::ParameterAdded,
@@ -580,11 +586,11 @@ fn diff_operation(name: &str, old: &Operation, new: &Operation, out: &mut Vec<Ch
                 a.required,
                 format!("new {}", describe_param(a)),
             )
-            .with_param(&a.name),
+            .with_param(&a.wire),
         );
     }
-    for o in &old.params {
-        let Some(n) = new.params.iter().find(|n| key(n) == key(o)) else {
+    for o in old.params.values() {
+        let Some(n) = new.params.values().find(|n| key(n) == key(o)) else {
             continue;
         };
         if o.ty != n.ty {
@@ -595,10 +601,10 @@ fn diff_operation(name: &str, old: &Operation, new: &Operation, out: &mut Vec<Ch
                     true,
                     format!(
                         "{} parameter `{}` changed type: {} → {}",
-                        o.location, o.name, o.ty, n.ty
+                        o.location, o.wire, o.ty, n.ty
                     ),
                 )
-                .with_param(&o.name),
+                .with_param(&o.wire),
             );
         }
         if o.required != n.required {
@@ -612,9 +618,9 @@ fn diff_operation(name: &str, old: &Operation, new: &Operation, out: &mut Vec<Ch
                     kind,
                     name,
                     breaking,
-                    format!("{} parameter `{}` {what}", o.location, o.name),
+                    format!("{} parameter `{}` {what}", o.location, o.wire),
                 )
-                .with_param(&o.name),
+                .with_param(&o.wire),
             );
         }
     }
@@ -666,47 +672,35 @@ fn diff_operation(name: &str, old: &Operation, new: &Operation, out: &mut Vec<Ch
         (None, None) => {}
     }
 
-    let show = |ty: &Option<String>| ty.clone().unwrap_or_else(|| "no body".into());
-    for (status, ty) in &old.responses {
-        let success = status.starts_with('2');
-        match new.responses.get(status) {
-            None => out.push(
+    if old.response != new.response {
+        out.push(Change::op(
+            Kind::ResponseRetyped,
+            name,
+            true,
+            format!("success body changed: {} → {}", old.response, new.response),
+        ));
+    }
+    for status in &old.success_statuses {
+        if !new.success_statuses.contains(status) {
+            out.push(
                 Change::op(
                     Kind::ResponseStatusRemoved,
                     name,
-                    success,
-                    format!(
-                        "{} response {status} ({}) removed",
-                        if success { "success" } else { "error" },
-                        show(ty)
-                    ),
+                    true,
+                    format!("success response {status} removed"),
                 )
                 .with_value(status),
-            ),
-            Some(new_ty) if new_ty != ty => out.push(
-                Change::op(
-                    Kind::ResponseRetyped,
-                    name,
-                    success,
-                    format!(
-                        "response {status} body changed: {} → {}",
-                        show(ty),
-                        show(new_ty)
-                    ),
-                )
-                .with_value(status),
-            ),
-            Some(_) => {}
+            );
         }
     }
-    for (status, ty) in &new.responses {
-        if !old.responses.contains_key(status) {
+    for status in &new.success_statuses {
+        if !old.success_statuses.contains(status) {
             out.push(
                 Change::op(
                     Kind::ResponseStatusAdded,
                     name,
                     false,
-                    format!("new response {status} ({})", show(ty)),
+                    format!("new success response {status}"),
                 )
                 .with_value(status),
             );
@@ -714,59 +708,87 @@ fn diff_operation(name: &str, old: &Operation, new: &Operation, out: &mut Vec<Ch
     }
 }
 
+/// A field's type without the `Option` its presence adds.
+fn base_type(f: &Field) -> &str {
+    match f.presence {
+        Presence::Required => &f.ty,
+        _ => {
+            f.ty.strip_prefix("Option<")
+                .and_then(|t| t.strip_suffix('>'))
+                .unwrap_or(&f.ty)
+        }
+    }
+}
+
+fn enum_values(kind: &TypeKind) -> Vec<String> {
+    match kind {
+        TypeKind::OpenEnum(values) => values.keys().cloned().collect(),
+        TypeKind::Enum(variants) => variants.clone(),
+        _ => Vec::new(),
+    }
+}
+
 fn diff_type(name: &str, old: &TypeDef, new: &TypeDef, out: &mut Vec<Change>) {
     let usage = old.usage.union(new.usage);
-    if old.kind != new.kind {
+    if old.kind.describe() != new.kind.describe() {
         out.push(Change::ty(
             Kind::TypeRetyped,
             name,
             true,
-            format!("changed from {} to {}", old.kind, new.kind),
+            format!(
+                "changed from {} to {}",
+                old.kind.describe(),
+                new.kind.describe()
+            ),
         ));
         return;
     }
-    for (field, o) in &old.fields {
-        match new.fields.get(field) {
-            None => out.push(
+    if let (TypeKind::Struct(old_fields), TypeKind::Struct(new_fields)) = (&old.kind, &new.kind) {
+        for (field, o) in old_fields {
+            match new_fields.get(field) {
+                None => out.push(
+                    Change::ty(
+                        Kind::FieldRemoved,
+                        name,
+                        true,
+                        format!(
+                            "field `{field}` ({}) removed (type used in {})",
+                            o.ty,
+                            usage.describe()
+                        ),
+                    )
+                    .with_field(field),
+                ),
+                Some(n) => diff_field(name, field, o, n, usage, out),
+            }
+        }
+        for (field, n) in new_fields {
+            if old_fields.contains_key(field) {
+                continue;
+            }
+            let required = n.presence != Presence::Optional;
+            let breaking = required && usage.in_request();
+            let why = if breaking {
+                "required in a request type: callers must now set it"
+            } else if required {
+                "required, response only"
+            } else {
+                "optional"
+            };
+            out.push(
                 Change::ty(
-                    Kind::FieldRemoved,
+                    Kind::FieldAdded,
                     name,
-                    true,
-                    format!(
-                        "field `{field}` ({}) removed (type used in {})",
-                        o.rust_type(),
-                        usage.describe()
-                    ),
+                    breaking,
+                    format!("new field `{field}` ({}; {why})", n.ty),
                 )
                 .with_field(field),
-            ),
-            Some(n) => diff_field(name, field, o, n, usage, out),
+            );
         }
     }
-    for (field, n) in &new.fields {
-        if old.fields.contains_key(field) {
-            continue;
-        }
-        let breaking = n.required && usage.in_request();
-        let why = if breaking {
-            "required in a request type: callers must now set it"
-        } else if n.required {
-            "required, response only"
-        } else {
-            "optional"
-        };
-        out.push(
-            Change::ty(
-                Kind::FieldAdded,
-                name,
-                breaking,
-                format!("new field `{field}` ({}; {why})", n.rust_type()),
-            )
-            .with_field(field),
-        );
-    }
-    for value in &old.values {
-        if !new.values.contains(value) {
+    let (old_values, new_values) = (enum_values(&old.kind), enum_values(&new.kind));
+    for value in &old_values {
+        if !new_values.contains(value) {
             out.push(
                 Change::ty(
                     Kind::EnumValueRemoved,
@@ -778,9 +800,9 @@ fn diff_type(name: &str, old: &TypeDef, new: &TypeDef, out: &mut Vec<Change>) {
             );
         }
     }
-    for value in &new.values {
-        if !old.values.contains(value) {
-            let open = old.open && new.open;
+    for value in &new_values {
+        if !old_values.contains(value) {
+            let open = matches!(new.kind, TypeKind::OpenEnum(_));
             let breaking = !open && usage.in_response();
             let why = if open {
                 "open enum: older clients decode it as `Unknown`"
@@ -806,77 +828,47 @@ fn diff_field(name: &str, field: &str, o: &Field, n: &Field, usage: Usage, out: 
     let (resp, req) = (usage.in_response(), usage.in_request());
     let change =
         |kind, breaking, detail: String| Change::ty(kind, name, breaking, detail).with_field(field);
-    if o.ty != n.ty {
+    if base_type(o) != base_type(n) {
         out.push(change(
             Kind::FieldRetyped,
             true,
-            format!(
-                "field `{field}` changed type: {} → {}",
-                o.rust_type(),
-                n.rust_type()
-            ),
+            format!("field `{field}` changed type: {} → {}", o.ty, n.ty),
         ));
     }
-    let was = o.rust_type();
-    let now = n.rust_type();
-    let rust_change = if was != now && o.ty == n.ty {
-        format!(" ({was} → {now})")
+    let rust_change = if o.ty != n.ty && base_type(o) == base_type(n) {
+        format!(" ({} → {})", o.ty, n.ty)
     } else {
         String::new()
     };
-    if o.required != n.required {
-        if n.required {
-            let breaking = req || (resp && !n.nullable);
-            out.push(change(
-                Kind::FieldMadeRequired,
-                breaking,
-                format!("field `{field}` is now required{rust_change}"),
-            ));
-        } else {
-            let breaking = resp && !o.nullable;
-            out.push(change(
-                Kind::FieldMadeOptional,
-                breaking,
-                format!("field `{field}` is now optional{rust_change}"),
-            ));
-        }
-    }
-    if o.nullable != n.nullable {
-        if n.nullable {
-            let breaking = resp && o.required;
-            out.push(change(
-                Kind::FieldMadeNullable,
-                breaking,
-                format!("field `{field}` is now nullable{rust_change}"),
-            ));
-        } else {
-            // Response: `Option<T>` → `T`; request: `None` is no longer accepted.
-            let breaking = n.required;
-            out.push(change(
-                Kind::FieldMadeNonNullable,
-                breaking,
-                format!("field `{field}` is no longer nullable{rust_change}"),
-            ));
-        }
-    }
-}
-
-/// The Rust identifier progenitor uses for a wire name (`type` → `type_`).
-fn rust_ident(name: &str) -> String {
-    let ident = crate::spec::snake(name);
-    match ident.as_str() {
-        "type" | "match" | "ref" | "self" | "struct" | "enum" | "fn" | "impl" | "use" | "mod"
-        | "move" | "loop" | "for" | "in" | "where" | "as" | "async" | "await" | "dyn" => {
-            format!("{ident}_")
-        }
-        _ => ident,
-    }
+    use Presence::*;
+    let (kind, breaking, what) = match (o.presence, n.presence) {
+        (a, b) if a == b => return,
+        // `T` → `Option<T>`.
+        (Required, Optional) => (Kind::FieldMadeOptional, resp, "is now optional"),
+        (Required, RequiredNullable) => (Kind::FieldMadeNullable, resp, "is now nullable"),
+        // `Option<T>` → `T`.
+        (Optional, Required) => (Kind::FieldMadeRequired, resp || req, "is now required"),
+        (RequiredNullable, Required) => (
+            Kind::FieldMadeNonNullable,
+            resp || req,
+            "is no longer nullable",
+        ),
+        // Still `Option<T>`: callers building it must now set it.
+        (Optional, RequiredNullable) => (Kind::FieldMadeRequired, req, "is now required"),
+        (RequiredNullable, Optional) => (Kind::FieldMadeOptional, false, "is now optional"),
+        _ => unreachable!("equal presences returned above"),
+    };
+    out.push(change(
+        kind,
+        breaking,
+        format!("field `{field}` {what}{rust_change}"),
+    ));
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Body, Field};
+    use crate::surface::{Body, Constraints, Pagination};
     use std::collections::BTreeMap;
 
     fn op(path: &str) -> Operation {
@@ -884,15 +876,17 @@ mod tests {
             operation_id: "runTask".into(),
             method: "POST".into(),
             path: path.into(),
-            params: Vec::new(),
+            params: BTreeMap::new(),
             body: None,
-            responses: BTreeMap::from([("201".to_string(), Some("Run".to_string()))]),
-            paginated: false,
+            response: "Run".into(),
+            success_statuses: vec!["201".into()],
+            pagination: None,
         }
     }
 
-    fn api(op: Operation, ty: TypeDef) -> Api {
-        Api {
+    fn api(op: Operation, ty: TypeDef) -> Surface {
+        Surface {
+            spec_version: "1".into(),
             operations: BTreeMap::from([("run_task".to_string(), op)]),
             types: BTreeMap::from([("Run".to_string(), ty)]),
         }
@@ -900,26 +894,34 @@ mod tests {
 
     fn struct_with(field: Field, request: bool, response: bool) -> TypeDef {
         TypeDef {
-            kind: "struct".into(),
-            fields: BTreeMap::from([("x".to_string(), field)]),
-            values: Vec::new(),
-            open: false,
+            kind: TypeKind::Struct(BTreeMap::from([("x".to_string(), field)])),
+            deck_name: None,
             usage: Usage { request, response },
         }
     }
 
-    fn field(required: bool, nullable: bool) -> Field {
+    fn field(presence: Presence) -> Field {
         Field {
-            ty: "String".into(),
-            required,
-            nullable,
+            name: "x".into(),
+            ty: match presence {
+                Presence::Required => "String".into(),
+                _ => "Option<String>".into(),
+            },
+            presence,
+            int_or_string: false,
+            constraints: Constraints::default(),
         }
     }
 
     /// (kind, breaking) of each change between two single-field structs.
-    fn field_change(old: Field, new: Field, request: bool, response: bool) -> Vec<(Kind, bool)> {
-        let a = api(op("/p"), struct_with(old, request, response));
-        let b = api(op("/p"), struct_with(new, request, response));
+    fn field_change(
+        old: Presence,
+        new: Presence,
+        request: bool,
+        response: bool,
+    ) -> Vec<(Kind, bool)> {
+        let a = api(op("/p"), struct_with(field(old), request, response));
+        let b = api(op("/p"), struct_with(field(new), request, response));
         diff(&a, &b)
             .changes
             .iter()
@@ -928,50 +930,55 @@ mod tests {
     }
 
     #[test]
-    fn nullability_rules_follow_the_rust_type() {
-        // Response: required nullable → required non-nullable is `Option<T>` → `T`.
+    fn presence_rules_follow_the_rust_type() {
+        use Presence::*;
+        // Response: `Option<T>` → `T`.
         assert_eq!(
-            field_change(field(true, true), field(true, false), false, true),
+            field_change(RequiredNullable, Required, false, true),
             [(Kind::FieldMadeNonNullable, true)]
         );
-        // Optional response field made non-nullable: still `Option<T>`.
+        // Response: `T` → `Option<T>`.
         assert_eq!(
-            field_change(field(false, true), field(false, false), false, true),
-            [(Kind::FieldMadeNonNullable, false)]
+            field_change(Required, RequiredNullable, false, true),
+            [(Kind::FieldMadeNullable, true)]
         );
         // Request field made nullable: callers can still pass a value.
         assert_eq!(
-            field_change(field(true, false), field(true, true), true, false),
+            field_change(Required, RequiredNullable, true, false),
             [(Kind::FieldMadeNullable, false)]
         );
-        // Request field made optional: not breaking; response field made required and nullable:
-        // still `Option<T>`, not breaking.
+        // Request field made optional: not breaking.
         assert_eq!(
-            field_change(field(true, false), field(false, false), true, false),
+            field_change(Required, Optional, true, false),
             [(Kind::FieldMadeOptional, false)]
         );
+        // Response field made required but nullable: still `Option<T>`.
         assert_eq!(
-            field_change(field(false, true), field(true, true), false, true),
+            field_change(Optional, RequiredNullable, false, true),
             [(Kind::FieldMadeRequired, false)]
         );
         // A type used on both sides gets both rule sets.
         assert_eq!(
-            field_change(field(false, true), field(true, true), true, true),
+            field_change(Optional, RequiredNullable, true, true),
             [(Kind::FieldMadeRequired, true)]
         );
     }
 
     #[test]
     fn operation_level_rules() {
-        let ty = || struct_with(field(true, false), false, true);
+        let ty = || struct_with(field(Presence::Required), false, true);
+        let paged = Some(Pagination {
+            item: "Run".into(),
+            page_size: 100,
+        });
         let mut moved = op("/q");
-        moved.paginated = true;
+        moved.pagination = paged.clone();
         moved.body = Some(Body {
             ty: "RunTaskRequest".into(),
             required: true,
         });
         let mut old = op("/p");
-        old.paginated = true;
+        old.pagination = paged;
         let report = diff(&api(old, ty()), &api(moved.clone(), ty()));
         let got: Vec<(Kind, bool)> = report
             .changes
@@ -987,7 +994,7 @@ mod tests {
         );
 
         let mut unpaged = moved.clone();
-        unpaged.paginated = false;
+        unpaged.pagination = None;
         unpaged.body = Some(Body {
             ty: "Other".into(),
             required: false,
@@ -1011,10 +1018,25 @@ mod tests {
     #[test]
     fn closed_enums_in_responses_break_on_new_values() {
         let enum_def = |values: &[&str], open: bool| TypeDef {
-            kind: if open { "open enum" } else { "enum of i64" }.into(),
-            fields: BTreeMap::new(),
-            values: values.iter().map(|v| v.to_string()).collect(),
-            open,
+            kind: if open {
+                TypeKind::OpenEnum(
+                    values
+                        .iter()
+                        .map(|v| {
+                            (
+                                v.to_string(),
+                                crate::surface::EnumValue {
+                                    variant: v.to_uppercase(),
+                                    aliases: vec![],
+                                },
+                            )
+                        })
+                        .collect(),
+                )
+            } else {
+                TypeKind::Enum(values.iter().map(|v| v.to_string()).collect())
+            },
+            deck_name: None,
             usage: Usage {
                 request: false,
                 response: true,
@@ -1022,8 +1044,8 @@ mod tests {
         };
         let added = |open| {
             diff(
-                &api(op("/p"), enum_def(&["1"], open)),
-                &api(op("/p"), enum_def(&["1", "2"], open)),
+                &api(op("/p"), enum_def(&["a"], open)),
+                &api(op("/p"), enum_def(&["a", "b"], open)),
             )
             .changes[0]
                 .breaking

@@ -1,0 +1,254 @@
+//! Rules on the generated types: plain integers that accept numeric strings, and
+//! `#[non_exhaustive]` for semver.
+
+use super::key;
+use crate::normalize::escape;
+use serde_json::Value;
+use std::collections::BTreeSet;
+use syn::punctuated::Punctuated;
+use syn::{Item, Meta, Token, parse_quote};
+
+/// Where the normaliser marked an integer `x-deck-int-or-string`, as (component, property)
+/// pairs. Parameters are fine as they are (the client only sends them); any other place (array
+/// items, nested inline objects) has no struct field to attach the decoder to and is refused.
+fn int_or_string_properties(doc: &Value) -> Result<BTreeSet<(String, String)>, String> {
+    fn walk(value: &Value, ptr: &str, out: &mut Vec<String>) {
+        match value {
+            Value::Object(obj) => {
+                if obj.get("x-deck-int-or-string") == Some(&Value::Bool(true)) {
+                    out.push(ptr.to_string());
+                }
+                for (k, v) in obj {
+                    walk(v, &format!("{ptr}/{}", escape(k)), out);
+                }
+            }
+            Value::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    walk(v, &format!("{ptr}/{i}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut pointers = Vec::new();
+    walk(doc, "", &mut pointers);
+    let mut out = BTreeSet::new();
+    for ptr in pointers {
+        let parts: Vec<&str> = ptr.split('/').collect();
+        match parts.as_slice() {
+            [
+                "",
+                "components",
+                "schemas",
+                component,
+                "properties",
+                property,
+            ] => {
+                out.insert((unescape(component), unescape(property)));
+            }
+            [.., "parameters", _, "schema"] => {}
+            _ => {
+                return Err(format!(
+                    "at {ptr}: an integer-or-numeric-string here has no struct field to decode it \
+                     (only component properties and parameters are supported)"
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn unescape(segment: &str) -> String {
+    segment.replace("~1", "/").replace("~0", "~")
+}
+
+/// The wire name of a field: its `#[serde(rename = "…")]`, else its identifier.
+pub(crate) fn wire_name(field: &syn::Field) -> Option<String> {
+    for attr in field.attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        let Ok(metas) = attr.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)
+        else {
+            continue;
+        };
+        for meta in metas {
+            if let Meta::NameValue(nv) = meta
+                && nv.path.is_ident("rename")
+                && let syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) = nv.value
+            {
+                return Some(s.value());
+            }
+        }
+    }
+    field
+        .ident
+        .as_ref()
+        .map(|i| i.to_string().trim_start_matches("r#").to_string())
+}
+
+/// Rule: fields the normaliser marked `x-deck-int-or-string` keep their plain type (`i32`,
+/// `Option<i64>`, …) and get `deserialize_with = "crate::wire::int"` (or `option_int`), so Deck
+/// may send `1234` or `"1234"`. The field's other serde settings (`default`,
+/// `skip_serializing_if`) stay; typify's `Option::deserialize` for required-nullable fields is
+/// replaced (ours keeps requiring the field).
+pub fn int_or_string_fields(file: &mut syn::File, doc: &Value) -> Result<(), String> {
+    let mut wanted = int_or_string_properties(doc)?;
+    let types = super::module_mut(file, "types")?;
+    for item in super::items_mut(types) {
+        let Item::Struct(s) = item else { continue };
+        let struct_key = key(&s.ident.to_string());
+        for field in s.fields.iter_mut() {
+            let Some(wire) = wire_name(field) else {
+                continue;
+            };
+            let Some(found) = wanted
+                .iter()
+                .find(|(c, p)| key(c) == struct_key && *p == wire)
+                .cloned()
+            else {
+                continue;
+            };
+            wanted.remove(&found);
+            let decoder = if super::type_ident(&field.ty).as_deref() == Some("Option") {
+                "crate::wire::option_int"
+            } else {
+                "crate::wire::int"
+            };
+            set_deserialize_with(field, decoder)?;
+        }
+    }
+    match wanted.into_iter().next() {
+        None => Ok(()),
+        Some((component, property)) => Err(format!(
+            "at /components/schemas/{}/properties/{}: no generated struct field for this \
+             integer-or-numeric-string",
+            escape(&component),
+            escape(&property)
+        )),
+    }
+}
+
+/// Replaces the field's `deserialize_with`. A field that had none was optional (serde treats a
+/// missing `Option` as `None` only without one), so it gets `default` to stay optional.
+fn set_deserialize_with(field: &mut syn::Field, decoder: &str) -> Result<(), String> {
+    let mut metas: Punctuated<Meta, Token![,]> = Punctuated::new();
+    let mut kept_attrs = Vec::new();
+    let mut had_deserialize_with = false;
+    let is_option = super::type_ident(&field.ty).as_deref() == Some("Option");
+    for attr in field.attrs.drain(..) {
+        if attr.path().is_ident("serde") {
+            let args = attr
+                .parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)
+                .map_err(|e| format!("an unreadable serde attribute: {e}"))?;
+            for meta in args {
+                if meta.path().is_ident("deserialize_with") {
+                    had_deserialize_with = true;
+                } else {
+                    metas.push(meta);
+                }
+            }
+        } else {
+            kept_attrs.push(attr);
+        }
+    }
+    if is_option && !had_deserialize_with && !metas.iter().any(|m| m.path().is_ident("default")) {
+        metas.insert(0, parse_quote!(default));
+    }
+    metas.push(parse_quote!(deserialize_with = #decoder));
+    kept_attrs.push(parse_quote!(#[serde(#metas)]));
+    field.attrs = kept_attrs;
+    Ok(())
+}
+
+/// Rule: every public struct and enum in `types` is `#[non_exhaustive]`, so a field or value
+/// Deck adds is a minor release of this crate, not a breaking one (build values with the
+/// generated `builder()`s).
+pub fn non_exhaustive_types(file: &mut syn::File) -> Result<(), String> {
+    let types = super::module_mut(file, "types")?;
+    for item in super::items_mut(types) {
+        let attrs = match item {
+            Item::Struct(s) if matches!(s.vis, syn::Visibility::Public(_)) => &mut s.attrs,
+            Item::Enum(e) if matches!(e.vis, syn::Visibility::Public(_)) => &mut e.attrs,
+            _ => continue,
+        };
+        if !attrs.iter().any(|a| a.path().is_ident("non_exhaustive")) {
+            attrs.push(parse_quote!(#[non_exhaustive]));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture;
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn int_or_string_fields_get_the_lenient_decoder() {
+        let mut file = fixture::client();
+        int_or_string_fields(&mut file, &fixture::doc()).unwrap();
+        let text = fixture::render(&file);
+        assert!(
+            text.contains(&fixture::squash(
+                r#"#[serde(deserialize_with = "crate::wire::option_int")]"#
+            )) && text.contains(&fixture::squash(
+                "pub runtime_ms: ::std::option::Option<i32>"
+            )),
+            "{text}"
+        );
+        assert!(text.contains(&fixture::squash(
+            r#"#[serde(default, skip_serializing_if = "::std::option::Option::is_none", deserialize_with = "crate::wire::option_int")]"#
+        )), "{text}");
+        assert!(
+            text.contains(&fixture::squash(
+                r#"#[serde(deserialize_with = "crate::wire::int")]"#
+            )),
+            "{text}"
+        );
+        assert!(
+            !text.contains(&fixture::squash("Option::deserialize")),
+            "{text}"
+        );
+        // An optional field stays optional: `default` is added beside the decoder.
+        assert!(text.contains(&fixture::squash(
+            r#"#[serde(default, skip_serializing_if = "::std::option::Option::is_none", deserialize_with = "crate::wire::option_int")] pub retries"#
+        )), "{text}");
+    }
+
+    #[test]
+    fn int_or_string_in_unsupported_places_is_refused() {
+        let mut file = fixture::client();
+        let doc = json!({"components": {"schemas": {"A": {"type": "array",
+            "items": {"type": "integer", "x-deck-int-or-string": true}}}}});
+        let err = int_or_string_fields(&mut file, &doc).unwrap_err();
+        assert!(err.contains("/components/schemas/A/items"), "{err}");
+        let missing = json!({"components": {"schemas": {"Gone": {"properties": {
+            "n": {"type": "integer", "x-deck-int-or-string": true}}}}}});
+        let err = int_or_string_fields(&mut file, &missing).unwrap_err();
+        assert!(
+            err.contains("/components/schemas/Gone/properties/n"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn public_types_become_non_exhaustive() {
+        let mut file = fixture::client();
+        non_exhaustive_types(&mut file).unwrap();
+        let types = super::super::module(&file, "types").unwrap();
+        for item in types {
+            if let Item::Struct(s) = item {
+                assert!(
+                    s.attrs.iter().any(|a| a.path().is_ident("non_exhaustive")),
+                    "{}",
+                    s.ident
+                );
+            }
+        }
+        // The builders inside `types::builder` are not touched.
+        let text = fixture::render(&file);
+        assert_eq!(text.matches("#[non_exhaustive]").count(), 2, "{text}");
+    }
+}

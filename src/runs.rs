@@ -1,0 +1,166 @@
+//! Task runs: what their status means, the sections `include` adds, and waiting for one to
+//! finish or to need input.
+
+use crate::Client;
+use crate::error::Error;
+use crate::ext::{Include, Section};
+use crate::types::{RunStatus, Screenshot, TaskRun, TaskRunStorageItem};
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::time::Duration;
+
+impl RunStatus {
+    /// The run will not change any more: `completed`, `canceled` or `failed`.
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, Self::Completed | Self::Canceled | Self::Failed)
+    }
+
+    /// The run is paused until you act: submit interaction input (`interaction_required`) or
+    /// approve it (`review_required`).
+    pub fn needs_input(&self) -> bool {
+        matches!(self, Self::InteractionRequired | Self::ReviewRequired)
+    }
+}
+
+impl TaskRun {
+    /// The captured files: [`Section::NotRequested`] unless fetched with [`Include::STORAGE`].
+    pub fn storage_section(&self) -> Section<&[TaskRunStorageItem]> {
+        match &self.storage {
+            Some(items) => Section::Returned(items),
+            None => Section::NotRequested,
+        }
+    }
+
+    /// The screenshots: [`Section::NotRequested`] unless fetched with [`Include::ARTIFACTS`].
+    pub fn screenshots_section(&self) -> Section<&[Screenshot]> {
+        match &self.artifacts {
+            Some(artifacts) => Section::Returned(&artifacts.screenshots),
+            None => Section::NotRequested,
+        }
+    }
+}
+
+/// Waits for a task run to finish or to need input; build with [`Client::wait_for_task_run`].
+///
+/// Polls `GET /task-runs/{run_id}`, starting at `initial_interval` and growing by half each
+/// time up to `max_interval`, until the run is terminal or needs input, or `timeout` passes.
+#[derive(Debug)]
+#[must_use = "a wait does nothing until awaited"]
+pub struct WaitForTaskRun<'a> {
+    client: &'a Client,
+    run_id: String,
+    include: Option<Include>,
+    timeout: Duration,
+    initial_interval: Duration,
+    max_interval: Duration,
+}
+
+impl<'a> WaitForTaskRun<'a> {
+    /// Overall time limit (default 30 minutes, Deck's default task timeout).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// First poll interval (default 1 s).
+    pub fn initial_interval(mut self, interval: Duration) -> Self {
+        self.initial_interval = interval;
+        self
+    }
+
+    /// Longest poll interval (default 10 s).
+    pub fn max_interval(mut self, interval: Duration) -> Self {
+        self.max_interval = interval;
+        self
+    }
+
+    /// Sections to include in the returned run.
+    pub fn include(mut self, include: Include) -> Self {
+        self.include = Some(include);
+        self
+    }
+
+    /// Polls until the run is terminal or needs input; returns that run.
+    pub async fn send(self) -> Result<TaskRun, Error> {
+        let started = tokio::time::Instant::now();
+        let mut interval = self.initial_interval;
+        loop {
+            let mut request = self.client.get_task_run().run_id(self.run_id.as_str());
+            if let Some(include) = self.include.clone().filter(|i| !i.is_empty()) {
+                request = request.include(include);
+            }
+            let run = request.send().await?.into_inner();
+            tracing::debug!(run_id = %self.run_id, status = %run.status, "polled task run");
+            if run.status.is_terminal() || run.status.needs_input() {
+                return Ok(run);
+            }
+            let waited = started.elapsed();
+            if waited >= self.timeout {
+                return Err(Error::WaitTimeout {
+                    run_id: self.run_id,
+                    last_status: run.status,
+                    waited,
+                });
+            }
+            tokio::time::sleep(interval.min(self.timeout - waited)).await;
+            interval = interval.mul_f64(1.5).min(self.max_interval);
+        }
+    }
+}
+
+impl<'a> IntoFuture for WaitForTaskRun<'a> {
+    type Output = Result<TaskRun, Error>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+impl Client {
+    /// Waits until task run `run_id` is terminal or needs input (see [`WaitForTaskRun`]).
+    ///
+    /// ```no_run
+    /// # async fn f(client: &deck::Client) -> Result<(), deck::Error> {
+    /// use std::time::Duration;
+    /// let run = client
+    ///     .wait_for_task_run("trun_123")
+    ///     .timeout(Duration::from_secs(600))
+    ///     .await?;
+    /// if run.status.needs_input() {
+    ///     // answer with client.submit_task_run_interaction()
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn wait_for_task_run(&self, run_id: impl Into<String>) -> WaitForTaskRun<'_> {
+        WaitForTaskRun {
+            client: self,
+            run_id: run_id.into(),
+            include: None,
+            timeout: Duration::from_secs(30 * 60),
+            initial_interval: Duration::from_secs(1),
+            max_interval: Duration::from_secs(10),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_decode_with_aliases_and_fallbacks() {
+        let decode = |s: &str| serde_json::from_value::<RunStatus>(serde_json::json!(s)).unwrap();
+        assert_eq!(decode("cancelling"), RunStatus::Canceling);
+        assert_eq!(decode("canceling"), RunStatus::Canceling);
+        assert_eq!(decode("paused"), RunStatus::Unknown("paused".into()));
+        assert!(decode("failed").is_terminal());
+        assert!(!decode("running").is_terminal());
+        assert!(decode("interaction_required").needs_input());
+        assert!(decode("review_required").needs_input());
+        assert_eq!(RunStatus::Canceling.to_string(), "canceling");
+        assert_eq!(
+            serde_json::to_string(&RunStatus::Unknown("paused".into())).unwrap(),
+            "\"paused\""
+        );
+    }
+}

@@ -1,0 +1,384 @@
+//! One call, from a built request to a typed result. Every generated `send()` ends here.
+//!
+//! What happens, in order: an `Idempotency-Key` is attached to writes; then attempts run until
+//! one succeeds or [`crate::retry::decide`] says stop. Each attempt waits for the client's rate
+//! limiter (if any), sends, and reads the body to its end *within the attempt* (so a body cut
+//! off mid-way is retried like any dropped connection) but never past the size limit. A 2xx
+//! decodes into the operation's type; an error status into [`ErrorBody`]; a 3xx is refused. The
+//! whole call, the attempt in flight and every wait included, runs under the retry policy's
+//! deadline.
+
+use crate::client::{Config, IDEMPOTENCY_KEY_HEADER, IdempotencyKey, RequestOptions};
+use crate::error::{ApiError, DecodeError, Error, ErrorBody, KEPT_BODY_BYTES, truncate};
+use crate::retry::{self, Attempt, Decision, Outcome, RetryPolicy};
+use crate::{Client, ResponseValue};
+use bytes::{Bytes, BytesMut};
+use reqwest::header::HeaderMap;
+use reqwest::{Method, Request, StatusCode};
+use serde::de::DeserializeOwned;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Instant, SystemTime};
+use tracing::Instrument;
+
+/// Error bodies are read up to this size; the rest is not read (Deck's envelope is small).
+pub(crate) const ERROR_BODY_LIMIT: u64 = 64 * 1024;
+
+/// Sends `request` as operation `operation` with `options`, and decodes the success body as `T`.
+pub(crate) async fn send<T: DeserializeOwned>(
+    client: &Client,
+    request: reqwest::RequestBuilder,
+    operation: &'static str,
+    options: RequestOptions,
+) -> Result<ResponseValue<T>, Error> {
+    let request = request
+        .build()
+        .map_err(|e| Error::InvalidRequest(format!("building the request: {e}")))?;
+    let config = &client.inner.config;
+    let policy = options.retry.as_ref().unwrap_or(&config.retry);
+    let span = tracing::info_span!(
+        "deck.request",
+        operation,
+        method = %request.method(),
+        path = request.url().path(),
+        status = tracing::field::Empty,
+        attempts = tracing::field::Empty,
+        duration_ms = tracing::field::Empty,
+        request_id = tracing::field::Empty,
+    );
+    let attempts = AtomicU32::new(0);
+    let started = Instant::now();
+    let call = attempts_until_done(
+        client, config, request, operation, &options, policy, &attempts,
+    );
+    let result = match policy.overall_deadline() {
+        Some(limit) => match tokio::time::timeout(limit, call)
+            .instrument(span.clone())
+            .await
+        {
+            Ok(result) => result,
+            Err(_) => Err(Error::Timeout {
+                after: limit,
+                attempts: attempts.load(Ordering::Relaxed),
+            }),
+        },
+        None => call.instrument(span.clone()).await,
+    };
+    span.record("attempts", attempts.load(Ordering::Relaxed));
+    span.record("duration_ms", started.elapsed().as_millis() as u64);
+    let received = result?;
+    decode(received)
+}
+
+/// A response read whole (within the limit).
+struct Received {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+/// Why an attempt produced no usable response.
+enum Failed {
+    Transport(reqwest::Error),
+    TooLarge { limit: u64, status: StatusCode },
+}
+
+fn is_write(method: &Method) -> bool {
+    matches!(*method, Method::POST | Method::PATCH | Method::DELETE)
+}
+
+async fn attempts_until_done(
+    client: &Client,
+    config: &Config,
+    mut request: Request,
+    operation: &'static str,
+    options: &RequestOptions,
+    policy: &RetryPolicy,
+    attempts: &AtomicU32,
+) -> Result<Received, Error> {
+    let span = tracing::Span::current();
+    if is_write(request.method()) && !request.headers().contains_key(IDEMPOTENCY_KEY_HEADER) {
+        let key = match &options.idempotency_key {
+            Some(key) => Some(key.clone()),
+            None if config.automatic_idempotency_keys => Some(IdempotencyKey::generate()),
+            None => None,
+        };
+        if let Some(key) = key {
+            request
+                .headers_mut()
+                .insert(IDEMPOTENCY_KEY_HEADER, key.header_value());
+        }
+    }
+    if let Some(timeout) = options.timeout.or(config.attempt_timeout) {
+        *request.timeout_mut() = Some(timeout);
+    }
+    log_request_body(operation, &request);
+    let method = request.method().as_str().to_string();
+    let has_key = request.headers().contains_key(IDEMPOTENCY_KEY_HEADER);
+    let started = Instant::now();
+    let mut next = Some(request);
+    let mut attempt = 0u32;
+    loop {
+        attempt += 1;
+        attempts.store(attempt, Ordering::Relaxed);
+        let request = next.take().expect("a request for each attempt");
+        // A body that cannot be cloned (a stream) allows no retry.
+        next = request.try_clone();
+        if let Some(limiter) = &config.limiter {
+            limiter.until_ready().await;
+        }
+        let (outcome, failure) = match read(client, request, config.max_response_bytes).await {
+            Ok(received) if received.status.is_success() => {
+                record(&span, &received, None);
+                return Ok(received);
+            }
+            Ok(received) if received.status.is_redirection() => {
+                record(&span, &received, None);
+                return Err(Error::Redirect {
+                    status: received.status,
+                    location: received
+                        .headers
+                        .get(reqwest::header::LOCATION)
+                        .and_then(|l| l.to_str().ok())
+                        .map(String::from),
+                });
+            }
+            Ok(received) => {
+                let body = ErrorBody::from_bytes(&received.body);
+                record(&span, &received, body.request_id());
+                tracing::trace!(
+                    status = received.status.as_u16(),
+                    body = %redacted(operation, &received.body),
+                    "error response body"
+                );
+                let error =
+                    ApiError::new(received.status, received.headers, body).after_attempts(attempt);
+                let retry_after = error
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .map(String::from);
+                let error_type = error.error_type().map(String::from);
+                let outcome = decide(
+                    policy,
+                    &method,
+                    has_key,
+                    attempt,
+                    Outcome::Status {
+                        status: error.status().as_u16(),
+                        retry_after: retry_after.as_deref(),
+                        error_type: error_type.as_deref(),
+                    },
+                    started,
+                );
+                (outcome, Error::Api(Box::new(error)))
+            }
+            Err(Failed::TooLarge { limit, status }) => {
+                // The same request gets the same body: not worth another attempt.
+                return Err(Error::ResponseTooLarge { limit, status });
+            }
+            Err(Failed::Transport(source)) => {
+                let kind = if source.is_connect() {
+                    Outcome::ConnectFailed
+                } else {
+                    Outcome::TransportFailed
+                };
+                let outcome = decide(policy, &method, has_key, attempt, kind, started);
+                (
+                    outcome,
+                    Error::Transport {
+                        source,
+                        attempts: attempt,
+                    },
+                )
+            }
+        };
+        // Logs above TRACE name the failure, never a body.
+        let summary = match &failure {
+            Error::Api(e) => format!("{} {}", e.status(), e.code().unwrap_or("")),
+            other => other.to_string(),
+        };
+        match (outcome, next.is_some()) {
+            (Decision::RetryAfter(wait), true) => {
+                tracing::debug!(
+                    attempt,
+                    error = %summary,
+                    wait_ms = wait.as_millis() as u64,
+                    "retrying"
+                );
+                tokio::time::sleep(wait).await;
+            }
+            _ => {
+                tracing::debug!(error = %summary, "request failed");
+                return Err(failure);
+            }
+        }
+    }
+}
+
+fn decide(
+    policy: &RetryPolicy,
+    method: &str,
+    has_idempotency_key: bool,
+    attempt: u32,
+    outcome: Outcome<'_>,
+    started: Instant,
+) -> Decision {
+    retry::decide(
+        policy,
+        &Attempt {
+            method,
+            has_idempotency_key,
+            attempt,
+            outcome,
+            elapsed: started.elapsed(),
+        },
+        fastrand::f64(),
+        SystemTime::now(),
+    )
+}
+
+/// One attempt: send, then read the body to its end, never past `limit` bytes (error bodies:
+/// never past [`ERROR_BODY_LIMIT`], the rest is dropped unread).
+async fn read(client: &Client, request: Request, limit: u64) -> Result<Received, Failed> {
+    let mut response = client
+        .client
+        .execute(request)
+        .await
+        .map_err(Failed::Transport)?;
+    let status = response.status();
+    let headers = std::mem::take(response.headers_mut());
+    let error = !status.is_success();
+    let limit = if error {
+        limit.min(ERROR_BODY_LIMIT)
+    } else {
+        limit
+    };
+    let too_large = Failed::TooLarge { limit, status };
+    if !error && response.content_length().is_some_and(|len| len > limit) {
+        return Err(too_large);
+    }
+    let capacity = response.content_length().unwrap_or(0).min(limit) as usize;
+    let mut body = BytesMut::with_capacity(capacity);
+    while let Some(chunk) = response.chunk().await.map_err(Failed::Transport)? {
+        let room = (limit as usize).saturating_sub(body.len());
+        if chunk.len() > room {
+            if error {
+                body.extend_from_slice(&chunk[..room]);
+                break;
+            }
+            return Err(too_large);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Received {
+        status,
+        headers,
+        body: body.freeze(),
+    })
+}
+
+fn record(span: &tracing::Span, received: &Received, body_request_id: Option<&str>) {
+    span.record("status", received.status.as_u16());
+    let header_id = received
+        .headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok());
+    if let Some(id) = body_request_id.or(header_id) {
+        span.record("request_id", truncate(id, 100));
+    }
+}
+
+/// Decodes a success body; an empty body decodes as JSON `null` (so `()` and `Option` work).
+fn decode<T: DeserializeOwned>(received: Received) -> Result<ResponseValue<T>, Error> {
+    let text: &[u8] = if received.body.iter().all(u8::is_ascii_whitespace) {
+        b"null"
+    } else {
+        &received.body
+    };
+    match serde_json::from_slice::<T>(text) {
+        Ok(value) => Ok(ResponseValue::new(value, received.status, received.headers)),
+        Err(e) => Err(Error::Decode(Box::new(DecodeError::new(&received.body, e)))),
+    }
+}
+
+/// Field names whose values never reach a log: credentials, tokens, signing secrets, headers a
+/// webhook destination sends (they may hold credentials of their own).
+const SECRET_FIELDS: &[&str] = &[
+    "password",
+    "secret",
+    "token",
+    "totp",
+    "totp_secret",
+    "otp",
+    "api_key",
+    "authorization",
+    "auth_credentials",
+    "custom_headers",
+];
+
+/// Fields that are secret for one operation only: what a user answers to an interaction (MFA
+/// codes, security answers).
+fn secret_fields_of(operation: &str) -> &'static [&'static str] {
+    match operation {
+        "submit_task_run_interaction" => &["input"],
+        _ => &[],
+    }
+}
+
+/// A body for a TRACE log: JSON with secret fields replaced, truncated; anything else only by
+/// its length.
+pub(crate) fn redacted(operation: &str, body: &[u8]) -> String {
+    fn scrub(value: &mut serde_json::Value, extra: &[&str]) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, v) in map.iter_mut() {
+                    let lower = key.to_ascii_lowercase();
+                    if SECRET_FIELDS.contains(&lower.as_str()) || extra.contains(&lower.as_str()) {
+                        *v = serde_json::Value::String("** redacted **".into());
+                    } else {
+                        scrub(v, extra);
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(|v| scrub(v, extra)),
+            _ => {}
+        }
+    }
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(mut value) => {
+            scrub(&mut value, secret_fields_of(operation));
+            truncate(&value.to_string(), KEPT_BODY_BYTES / 2)
+        }
+        Err(_) => format!("({} bytes, not JSON)", body.len()),
+    }
+}
+
+fn log_request_body(operation: &'static str, request: &Request) {
+    if !tracing::enabled!(tracing::Level::TRACE) {
+        return;
+    }
+    if let Some(body) = request.body().and_then(|b| b.as_bytes()) {
+        tracing::trace!(body = %redacted(operation, body), "request body");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_redacted_by_field_and_by_operation() {
+        let body = br#"{"source_id":"src_1","auth_credentials":{"username":"u","password":"p4ss"},
+                        "webhook":{"url":"https://x","secret":"whsec_abc"},"token":"tk_1",
+                        "nested":[{"Password":"again"}]}"#;
+        let logged = redacted("create_credential", body);
+        for secret in ["p4ss", "whsec_abc", "tk_1", "again"] {
+            assert!(!logged.contains(secret), "{secret} in {logged}");
+        }
+        assert!(logged.contains("src_1"), "{logged}");
+        let answer = br#"{"input":{"code":"123456"}}"#;
+        assert!(!redacted("submit_task_run_interaction", answer).contains("123456"));
+        assert!(redacted("run_task", answer).contains("123456"));
+        assert_eq!(redacted("x", b"\x00binary"), "(7 bytes, not JSON)");
+    }
+}
