@@ -30,6 +30,9 @@ pub use retry::RetryPolicy;
 #[cfg(feature = "mock")]
 pub mod mock;
 
+#[cfg(feature = "webhooks")]
+pub mod webhooks;
+
 /// Typed [`httpmock`](https://docs.rs/httpmock) helpers generated from the spec: one method per
 /// operation on `httpmock::MockServer` (feature `httpmock`).
 #[cfg(feature = "httpmock")]
