@@ -58,11 +58,14 @@ fn every_action_produces_its_expected_surface_and_only_with_it() {
 #[test]
 fn a_dangling_target_is_reported_with_the_action_target() {
     let mut overlay: serde_json::Value = serde_json::from_str(OVERLAY).unwrap();
-    overlay["actions"].as_array_mut().unwrap().push(serde_json::json!({
-        "target": "$.components.schemas.RenamedUpstream.properties.status",
-        "description": "type a field of a schema Deck renamed",
-        "update": {"$ref": "#/components/schemas/RunStatus"}
-    }));
+    overlay["actions"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({
+            "target": "$.components.schemas.RenamedUpstream.properties.status",
+            "description": "type a field of a schema Deck renamed",
+            "update": {"$ref": "#/components/schemas/RunStatus"}
+        }));
     let overlay = Overlay::parse(&overlay.to_string()).unwrap();
     let spec = load(SPEC, Some(&overlay)).unwrap();
     let messages = spec.overlay.dangling_messages();

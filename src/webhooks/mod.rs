@@ -210,9 +210,8 @@ impl Webhook {
         now: i64,
     ) -> Result<Event, WebhookError> {
         self.verify_signature_at(body, headers, now)?;
-        serde_json::from_slice::<Event>(body).map_err(|source| {
-            WebhookError::InvalidEvent(DecodeError::new(body, source))
-        })
+        serde_json::from_slice::<Event>(body)
+            .map_err(|source| WebhookError::InvalidEvent(DecodeError::new(body, source)))
     }
 
     /// Verifies a delivery without decoding the body: headers, signature, timestamp.

@@ -477,39 +477,41 @@ fn an_enum_value_respelled_is_a_breaking_removal() {
 /// drift.md 2.8: `GET /sessions` (known from the catalog) appears: a new operation and its types.
 #[test]
 fn a_new_operation() {
+    // drift.md X3: the connections era listed workflow runs (`GET /v2/workflow-runs`).
     let old = base();
     let mut new = base();
     let list_op = op(&mut new, "/tasks", "get").clone();
-    let mut sessions = list_op;
-    sessions["operationId"] = json!("listSessions");
-    sessions["summary"] = json!("List sessions");
-    sessions["parameters"] = json!([
+    let mut runs = list_op;
+    runs["operationId"] = json!("listWorkflowRuns");
+    runs["summary"] = json!("List workflow runs");
+    runs["parameters"] = json!([
         {"name": "limit", "in": "query",
          "schema": {"type": ["integer", "string"], "format": "int32",
                     "pattern": "^-?(?:0|[1-9]\\d*)$"}},
         {"name": "cursor", "in": "query", "schema": {"type": "string"}}
     ]);
-    let page = json!({"$ref": "#/components/schemas/PaginatedResponseOfSessionData"});
+    let page = json!({"$ref": "#/components/schemas/PaginatedResponseOfWorkflowRunData"});
     for media in ["application/json", "text/json", "text/plain"] {
-        if sessions["responses"]["200"]["content"].get(media).is_some() {
-            sessions["responses"]["200"]["content"][media]["schema"] = page.clone();
+        if runs["responses"]["200"]["content"].get(media).is_some() {
+            runs["responses"]["200"]["content"][media]["schema"] = page.clone();
         }
     }
-    new["paths"]["/sessions"] = json!({"get": sessions});
+    new["paths"]["/workflow-runs"] = json!({"get": runs});
     set_schema(
         &mut new,
-        "SessionData",
+        "WorkflowRunData",
         json!({"type": "object", "required": ["id", "status"], "properties": {
-            "id": {"type": "string", "description": "Prefixed with `sess_`."},
+            "id": {"type": "string", "description": "Prefixed with `wrun_`."},
             "status": {"type": "string",
-                       "enum": ["queued", "running", "idle", "completing", "completed", "failed"]}
+                       "enum": ["queued", "running", "sleeping", "interaction_required",
+                                "completed", "failed", "canceled"]}
         }}),
     );
     set_schema(
         &mut new,
-        "PaginatedResponseOfSessionData",
+        "PaginatedResponseOfWorkflowRunData",
         json!({"type": "object", "properties": {
-            "data": {"type": "array", "items": {"$ref": "#/components/schemas/SessionData"}},
+            "data": {"type": "array", "items": {"$ref": "#/components/schemas/WorkflowRunData"}},
             "has_more": {"type": "boolean"},
             "next_cursor": {"type": ["null", "string"]},
             "request_id": {"type": ["null", "string"]}
@@ -519,17 +521,21 @@ fn a_new_operation() {
         &old,
         &new,
         &[
-            "ok operation_added list_sessions",
-            "ok type_added PaginatedResponseOfSessionData",
-            "ok type_added SessionData",
-            "ok type_added SessionDataStatus",
+            "ok operation_added list_workflow_runs",
+            "ok type_added PaginatedResponseOfWorkflowRunData",
+            "ok type_added WorkflowRunData",
+            "ok type_added WorkflowRunDataStatus",
         ],
     );
     // The new operation is paginated like the other lists.
     let overlay = xtask::spec::vendored_overlay().unwrap();
     let spec = deck_codegen::load(&new.to_string(), Some(&overlay)).unwrap();
     let surface = deck_codegen::generate(&spec).unwrap().surface;
-    assert!(surface.operations["list_sessions"].pagination.is_some());
+    assert!(
+        surface.operations["list_workflow_runs"]
+            .pagination
+            .is_some()
+    );
 }
 
 /// Normalisation hides spelling differences a Rust user cannot see, and shows the ones they can.
