@@ -19,6 +19,10 @@ use std::time::Duration;
 
 /// Deck's largest page; the paginator asks for it unless you set a limit.
 pub const MAX_PAGE_SIZE: u8 = 100;
+/// Deck's smallest page.
+pub const MIN_PAGE_SIZE: u8 = 1;
+/// Deck's page size when a list request sends no `limit`.
+pub const DEFAULT_PAGE_SIZE: u8 = 20;
 
 // ---------------------------------------------------------------------------------------------
 // Pagination
@@ -150,7 +154,7 @@ pub struct Paginator<Q> {
 impl<Q: PageQuery> Paginator<Q> {
     /// Items per request (1–100). Default: the builder's `limit` if set, else 100.
     pub fn page_size(mut self, size: u8) -> Self {
-        self.page_size = Some(size.clamp(1, MAX_PAGE_SIZE));
+        self.page_size = Some(size.clamp(MIN_PAGE_SIZE, MAX_PAGE_SIZE));
         self
     }
 
