@@ -27,7 +27,9 @@
 //!
 //! # What it serves
 //!
-//! Every operation of `openapi/v2.json`, with Deck's behaviour:
+//! Every operation Deck documents, with Deck's behaviour. Those of `openapi/v2.json` have client
+//! methods; the others (marked †) follow the transcribed spec and are reached over plain HTTP
+//! until the client has them.
 //!
 //! | Operation | Route | Notes |
 //! |---|---|---|
@@ -38,39 +40,93 @@
 //! | `listTaskRunStorage` | `GET /task-runs/{run_id}/storage` | paginated |
 //! | `listTasks` | `GET /tasks` | filters `agent_id`, `status` |
 //! | `getTask` | `GET /tasks/{task_id}` | |
-//! | `runTask` | `POST /tasks/{task_id}/run` | 201 with a `queued` run; 422 when `input` misses a field the task's `input_schema` requires |
+//! | `runTask` | `POST /tasks/{task_id}/run` | 201 with a `queued` run; 422 when `input` misses a field the task's `input_schema` requires; the `credential_id`, `source_id` and `session_id` it names must exist (404), the credential not be deleted and the session not completed (409) |
+//! | `createTask` † | `POST /tasks` | 201, status `learning`, on an existing agent; an `id` of your own is kept (409 if taken) |
+//! | `updateTask` † | `PATCH /tasks/{task_id}` | a new `prompt` or schema sends a `live` task back to `test` |
+//! | `deleteTask` † | `DELETE /tasks/{task_id}` | delete confirmation; the task's runs stay |
+//! | `resetTask` † | `POST /tasks/{task_id}/reset` | back to `learning` |
+//! | `listAgents`, `createAgent`, `getAgent`, `updateAgent`, `deleteAgent` † | `/agents`, `/agents/{agent_id}` | an agent lists its `tasks` (`{id, object, name, status}`); create 201 |
+//! | `listSources`, `createSource`, `getSource`, `updateSource`, `deleteSource` † | `/sources`, `/sources/{source_id}` | create answers **200**, as Deck documents |
+//! | `listCredentials`, `createCredential`, `getCredential`, `updateCredential`, `deleteCredential` † | `/credentials`, `/credentials/{credential_id}` | filters `source_id`, `status` (repeatable), `external_id`; created `unverified`; secrets are never answered (`auth_credentials` shows the username and `source_fields`); delete → status `deleted`, still readable |
+//! | `listSessions`, `createSession`, `getSession` † | `/sessions`, `/sessions/{session_id}` | a session lists its `task_runs` |
+//! | `endSession` † | `POST /sessions/{session_id}/end` | → `completed`; its active runs → `canceled` |
+//! | `listEventDestinations`, `createEventDestination`, `getEventDestination`, `updateEventDestination`, `deleteEventDestination` † | `/event-destinations`, `/event-destinations/{destination_id}` | one configuration object named by `type` (default `webhook`); `events` non-empty, `["*"]` alone or known types; secrets never answered |
+//! | `listEventDeliveries` † | `GET /event-destinations/{destination_id}/event-deliveries` | always empty (MockDeck delivers nothing) |
+//! | `listEvents`, `getEvent` † | `/events`, `/events/{event_id}` | newest first; filters `type` (repeatable), `created_after`/`created_before` |
+//! | `listEventTypes` † | `GET /event-types` | not paginated |
+//! | `getStorageItem` † | `GET /storage/{storage_id}` | the files of finished runs |
+//! | `createSessionToken` † | `POST /token` | 201, `tok_…` with a `tk_…` token, expiring 30 minutes later |
 //! | `testApiKey` | `GET /test` | `{"status":"ready","environment":"test"}` |
 //!
 //! Lists take `limit` (1–100, default 20) and an opaque `cursor`, and answer
-//! `{data, has_more, next_cursor, request_id}`.
+//! `{data, has_more, next_cursor, request_id}`, newest first. Where the spec reuses a resource's
+//! single-object schema for list items (every list but task runs and their storage), the items
+//! carry the list's `request_id` too.
 //!
 //! Errors look like Deck's: unknown ids get a 404 envelope
 //! (`{"errors":[{"type":"request","code":"task_run_not_found",…}],"request_id":"req_…"}`),
-//! malformed input (a bad `limit`, a body that is not JSON) the ASP.NET 400 validation map
+//! malformed input (a bad `limit`, a body that is not JSON, a field of the wrong type, a missing
+//! required field) the ASP.NET 400 validation map
 //! (`{"title":…,"status":400,"errors":{"limit":[…]},"traceId":"req_…"}`), and a missing or wrong
 //! `Authorization` header a 401 with an empty body; a known path with the wrong method gets a
 //! bodiless 405 with `Allow`, an unknown path a 404 envelope (`route_not_found`). Every response
 //! carries an `x-request-id` header, and every JSON body its `request_id` (`traceId` in the
 //! validation map).
 //!
-//! Writes (`POST`) honour `Idempotency-Key`: the first successful response for a key is replayed
-//! (with an `idempotent-replayed: true` header) when the same key comes back with the same
-//! method, path and body; the same key with anything else gets a 409 envelope of type
-//! `idempotency`, code `idempotency_error`. Error responses are not remembered.
+//! Writes (`POST`, `PATCH`, `DELETE`) honour `Idempotency-Key`: the first successful response
+//! for a key is replayed (with an `idempotent-replayed: true` header) when the same key comes
+//! back with the same method, path and body; the same key with anything else gets a 409
+//! envelope of type `idempotency`, code `idempotency_error`. Error responses are not remembered.
+//!
+//! # Events
+//!
+//! Changes are recorded as events (`evt_…`, `{id, object, type, data, created_at}`, `data` a
+//! summary of the resource then) from the mock's start; seeded data has no history:
+//!
+//! - every run status change: `task_run.queued`, `.running`, `.interaction_required`,
+//!   `.completed`, `.failed`, `.canceling`, `.canceled`, and `storage.created` per stored file;
+//! - `agent.*`, `source.*` and `task.*` (`created`, `updated`, `deleted`, and `task.reset`);
+//! - `credential.created`, `.deleted`, `.verified` / `.invalid` when a run logs in with it (it
+//!   completes / fails with `login_failed`), and `.unverified` when new details send a verified
+//!   or invalid credential back;
+//! - `session.completed` when a session is ended;
+//! - `event_destination.activated` / `.deactivated` when a destination's status changes.
 //!
 //! ## MockDeck's own behaviour
 //!
 //! Where Deck's docs are silent, MockDeck decides, and these choices are the mock's, not Deck's:
 //!
-//! - the 409 codes `task_run_not_cancelable` (cancel a finished run) and
-//!   `task_run_not_awaiting_interaction` (answer a run that is not paused);
+//! - the 409 codes `task_run_not_cancelable` (cancel a finished run),
+//!   `task_run_not_awaiting_interaction` (answer a run that is not paused),
+//!   `credential_deleted` (use or update a deleted credential), `session_not_active` (run in a
+//!   completed session) and `task_already_exists` (create a task with a taken `id`);
 //! - the 422 codes `invalid_input` (a `runTask` input missing a field the task's `input_schema`
-//!   requires, or not an object) and `invalid_interaction_input` (an answer without `code`);
+//!   requires, or not an object; any other value a request may not hold, e.g. an unknown
+//!   `auth_method`, destination `type` or event type) and `invalid_interaction_input` (an answer
+//!   without `code`);
 //! - 405 with `Allow` for a known path with another method (HEAD included), and the 404 code
 //!   `route_not_found` for an unknown path;
 //! - the `idempotent-replayed: true` header on a replayed write;
 //! - `"environment": "test"` from `GET /test` (Deck has no test environment), and the input
-//!   flags `mfa` and `fail` and the MFA code `000000` described below.
+//!   flags `mfa` and `fail` and the MFA code `000000` described below;
+//! - deletes never cascade: the tasks of a deleted agent, the credentials of a deleted source and
+//!   the runs of a deleted task stay, naming it; deleting a deleted credential answers the same
+//!   confirmation again;
+//! - a session has no clock of its own: it is `running` while one of its runs is active, `idle`
+//!   otherwise, and `completed` once ended or after Deck's documented 10-minute idle timeout;
+//!   ending it cancels its active runs at once (no `canceling` step), and ending a completed
+//!   session answers it unchanged; runs created without `session_id` get none (Deck would start
+//!   one);
+//! - a task reset sends the task back to `learning`; a task created through the API answers its
+//!   runs with a placeholder per `output_schema` property (`""`, `0`, `false`, `[]`, `{}`) and
+//!   stores no files; `extraction` and `settings` are checked, not kept (the task object has
+//!   neither);
+//! - new event destinations are `active` at once (MockDeck never contacts them), their
+//!   deliveries list stays empty, and only the documented configuration fields are answered
+//!   (`webhook.url`, not its `secret` or `custom_headers`);
+//! - a storage item's `result` is `success` and its `metadata` null;
+//! - every write through the API moves the mock clock by a millisecond, so writes are ordered in
+//!   time.
 //!
 //! # The task-run state machine
 //!
@@ -111,13 +167,15 @@
 //!
 //! # Seed data
 //!
-//! The builder seeds tasks (`task_…`, on agents `agt_…`, in statuses `live`, `test`, `learning`,
+//! The builder seeds four agents (`agt_…`), each with one source (`src_…`) and three verified
+//! credentials (`cred_…`), tasks (`task_…`, in statuses `live`, `test`, `learning`,
 //! with input/output schemas and storage settings) and task runs (`trun_…`) spread over the 30
 //! days before the mock's start time, mostly finished (`completed` with `success`, `failure` or
 //! `unknown`, `failed`, `canceled`, a few `review_required`), the newest few still active. Finished
 //! runs carry output, screenshots and storage items (`stor_…`, `file_size` sent as a string, as
-//! Deck does). The same [`seed`](MockDeckBuilder::seed) gives the same ids and data; with a
-//! fixed [`start_time`](MockDeckBuilder::start_time) the timestamps are the same too.
+//! Deck does); runs that name a session (`sess_…`) started it. The same
+//! [`seed`](MockDeckBuilder::seed) gives the same ids and data; with a fixed
+//! [`start_time`](MockDeckBuilder::start_time) the timestamps are the same too.
 
 use crate::client::ClientBuilder;
 use crate::{Client, RetryPolicy};
@@ -130,17 +188,27 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 // Layout: `state` is the world and the run state machine, `seed` the generated data, `routes` the
-// router and what every request goes through, `reply` the response shapes, `pagination` the
-// paging every list shares, and `resources` one file of handlers per resource.
+// router and what every request goes through, `body` request-body reading, `reply` the response
+// shapes, `pagination` the paging every list shares, and `resources` one file of handlers per
+// resource.
+mod body;
 mod pagination;
 mod reply;
 mod routes;
 mod seed;
 mod state;
 mod resources {
+    pub(crate) mod agents;
+    pub(crate) mod credentials;
+    pub(crate) mod event_destinations;
+    pub(crate) mod events;
+    pub(crate) mod sessions;
+    pub(crate) mod sources;
+    pub(crate) mod storage;
     pub(crate) mod task_runs;
     pub(crate) mod tasks;
     pub(crate) mod test;
+    pub(crate) mod tokens;
 }
 
 /// The API key [`MockDeck::client`] uses when the builder set none.

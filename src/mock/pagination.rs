@@ -6,12 +6,13 @@
 
 use super::reply::{Reply, validation};
 use super::routes::Query;
+use super::state::{Row, Table};
 use crate::ext::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MIN_PAGE_SIZE};
 use axum::http::StatusCode;
 use base64::Engine;
 use base64::alphabet::URL_SAFE;
 use base64::engine::general_purpose::{GeneralPurpose, NO_PAD};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 /// The page size asked for: `limit`, else Deck's default; out of range or not a number is a 400.
 pub(crate) fn limit(q: &Query, rid: &str) -> Result<usize, Reply> {
@@ -83,6 +84,35 @@ pub(crate) fn page_reply(
 /// (trimmed before decoding) and non-zero trailing bits.
 const CURSOR: GeneralPurpose =
     GeneralPurpose::new(&URL_SAFE, NO_PAD.with_decode_allow_trailing_bits(true));
+
+/// A page of `table`, newest first, of the rows `keep` selects, each rendered by `render`. Items
+/// carry the list's `request_id`, as `listTasks` items do: the spec reuses each resource's
+/// single-object schema for its list items, `request_id` included.
+pub(crate) fn table_page<T: Row>(
+    table: &Table<T>,
+    q: &Query,
+    rid: &str,
+    limit: usize,
+    keep: impl Fn(&T) -> bool,
+    render: impl Fn(&T) -> Map<String, Value>,
+) -> Result<Reply, Reply> {
+    let end = cursor(q, rid, |id| table.position(id))?.unwrap_or(table.end());
+    let (page, has_more) = take(table.newest_first(end).filter(|row| keep(row)), limit);
+    let data = page
+        .iter()
+        .map(|row| {
+            let mut item = render(row);
+            item.insert("request_id".into(), json!(rid));
+            Value::Object(item)
+        })
+        .collect();
+    Ok(page_reply(
+        data,
+        has_more,
+        page.last().map(|row| row.id()),
+        rid,
+    ))
+}
 
 pub(crate) fn encode_cursor(id: &str) -> String {
     CURSOR.encode(id)

@@ -5,7 +5,10 @@
 use axum::body::Body;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
+
+/// A handler's answer, `Err` for an error reply, so checks can use `?`.
+pub(crate) type Answer = Result<Reply, Reply>;
 
 /// What a handler answers, before the request-id header.
 pub(crate) struct Reply {
@@ -74,6 +77,28 @@ impl IntoResponse for Reply {
     }
 }
 
+/// The fields of a JSON object built with `json!`.
+pub(crate) fn into_fields(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+/// A single resource: its fields and the request id.
+pub(crate) fn object(status: StatusCode, mut fields: Map<String, Value>, rid: &str) -> Reply {
+    fields.insert("request_id".into(), json!(rid));
+    Reply::json(status, Value::Object(fields))
+}
+
+/// Deck's delete confirmation.
+pub(crate) fn deleted(id: &str, object: &str, rid: &str) -> Reply {
+    Reply::json(
+        StatusCode::OK,
+        json!({"id": id, "object": object, "deleted": true, "request_id": rid}),
+    )
+}
+
 /// Deck's error envelope, `{"errors":[{type, code, message, field}], "request_id"}`.
 pub(crate) fn envelope(
     status: StatusCode,
@@ -102,6 +127,23 @@ pub(crate) fn not_found(code: &str, noun: &str, id: &str, rid: &str) -> Reply {
         None,
         rid,
     )
+}
+
+/// A 422 for a value the request may not hold (MockDeck's own code, `invalid_input`).
+pub(crate) fn invalid(field: &str, message: String, rid: &str) -> Reply {
+    envelope(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "request",
+        "invalid_input",
+        message,
+        Some(field),
+        rid,
+    )
+}
+
+/// A 409 for a request the resource's state refuses, with one of MockDeck's own codes.
+pub(crate) fn conflict(code: &str, message: String, rid: &str) -> Reply {
+    envelope(StatusCode::CONFLICT, "request", code, message, None, rid)
 }
 
 /// A 400 as ASP.NET model validation writes it: not Deck's envelope but a problem-details map of

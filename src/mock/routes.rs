@@ -3,8 +3,8 @@
 //! body-size limit — plus the shared extractors ([`Query`], [`Write`]) and `Idempotency-Key`
 //! replay.
 
-use super::reply::{Reply, envelope, json_type, method_not_allowed, validation};
-use super::resources::{task_runs, tasks, test};
+use super::body::JsonBody;
+use super::reply::{Answer, Reply, envelope, json_type, method_not_allowed, validation};
 use super::state::{Remembered, Shared, World, base36, splitmix};
 use crate::IDEMPOTENCY_KEY_HEADER;
 use crate::client::MAX_IDEMPOTENCY_KEY_LEN;
@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -33,7 +33,89 @@ pub(crate) type App = MapRequest<Router, fn(Request) -> Request>;
 
 /// Deck's routes. Each names the methods it has, for the 405 of the others.
 pub(crate) fn app(shared: Arc<Shared>) -> App {
+    use super::resources::{
+        agents, credentials, event_destinations as destinations, events, sessions, sources,
+        storage, task_runs, tasks, test, tokens,
+    };
     let router = Router::new()
+        .route(
+            "/v2/agents",
+            allow(get(agents::list).post(agents::create), "GET, POST"),
+        )
+        .route(
+            "/v2/agents/{agent_id}",
+            allow(
+                get(agents::get)
+                    .patch(agents::update)
+                    .delete(agents::delete),
+                "GET, PATCH, DELETE",
+            ),
+        )
+        .route(
+            "/v2/credentials",
+            allow(
+                get(credentials::list).post(credentials::create),
+                "GET, POST",
+            ),
+        )
+        .route(
+            "/v2/credentials/{credential_id}",
+            allow(
+                get(credentials::get)
+                    .patch(credentials::update)
+                    .delete(credentials::delete),
+                "GET, PATCH, DELETE",
+            ),
+        )
+        .route(
+            "/v2/event-destinations",
+            allow(
+                get(destinations::list).post(destinations::create),
+                "GET, POST",
+            ),
+        )
+        .route(
+            "/v2/event-destinations/{destination_id}",
+            allow(
+                get(destinations::get)
+                    .patch(destinations::update)
+                    .delete(destinations::delete),
+                "GET, PATCH, DELETE",
+            ),
+        )
+        .route(
+            "/v2/event-destinations/{destination_id}/event-deliveries",
+            allow(get(destinations::list_deliveries), "GET"),
+        )
+        .route("/v2/events", allow(get(events::list), "GET"))
+        .route("/v2/events/{event_id}", allow(get(events::get), "GET"))
+        .route("/v2/event-types", allow(get(events::types), "GET"))
+        .route(
+            "/v2/sessions",
+            allow(get(sessions::list).post(sessions::create), "GET, POST"),
+        )
+        .route(
+            "/v2/sessions/{session_id}",
+            allow(get(sessions::get), "GET"),
+        )
+        .route(
+            "/v2/sessions/{session_id}/end",
+            allow(post(sessions::end), "POST"),
+        )
+        .route(
+            "/v2/sources",
+            allow(get(sources::list).post(sources::create), "GET, POST"),
+        )
+        .route(
+            "/v2/sources/{source_id}",
+            allow(
+                get(sources::get)
+                    .patch(sources::update)
+                    .delete(sources::delete),
+                "GET, PATCH, DELETE",
+            ),
+        )
+        .route("/v2/storage/{storage_id}", allow(get(storage::get), "GET"))
         .route("/v2/task-runs", allow(get(task_runs::list), "GET"))
         .route("/v2/task-runs/{run_id}", allow(get(task_runs::get), "GET"))
         .route(
@@ -48,10 +130,24 @@ pub(crate) fn app(shared: Arc<Shared>) -> App {
             "/v2/task-runs/{run_id}/storage",
             allow(get(task_runs::list_storage), "GET"),
         )
-        .route("/v2/tasks", allow(get(tasks::list), "GET"))
-        .route("/v2/tasks/{task_id}", allow(get(tasks::get), "GET"))
+        .route(
+            "/v2/tasks",
+            allow(get(tasks::list).post(tasks::create), "GET, POST"),
+        )
+        .route(
+            "/v2/tasks/{task_id}",
+            allow(
+                get(tasks::get).patch(tasks::update).delete(tasks::delete),
+                "GET, PATCH, DELETE",
+            ),
+        )
         .route("/v2/tasks/{task_id}/run", allow(post(tasks::run), "POST"))
+        .route(
+            "/v2/tasks/{task_id}/reset",
+            allow(post(tasks::reset), "POST"),
+        )
         .route("/v2/test", allow(get(test::test_api_key), "GET"))
+        .route("/v2/token", allow(post(tokens::create), "POST"))
         .fallback(route_not_found)
         // After the routes and the fallback, so it wraps all of them.
         .layer(middleware::from_fn_with_state(
@@ -270,9 +366,6 @@ fn parse_time(s: &str) -> Option<DateTime<Utc>> {
 // Writes and Idempotency-Key
 // ---------------------------------------------------------------------------------------------
 
-/// A parsed JSON request body: `None` for an empty body.
-pub(crate) type JsonBody = Option<Map<String, Value>>;
-
 /// A write request as idempotency replay compares it: method, path as sent, key and body.
 pub(crate) struct Write {
     method: Method,
@@ -311,7 +404,7 @@ impl Write {
         self,
         shared: &Shared,
         rid: &str,
-        op: impl FnOnce(&mut World, JsonBody) -> Reply,
+        op: impl FnOnce(&mut World, JsonBody) -> Answer,
     ) -> Reply {
         let key = match self.key.as_ref().map(HeaderValue::to_str) {
             None => None,
@@ -382,7 +475,7 @@ impl Write {
                 );
             }
         };
-        let reply = op(&mut world, body);
+        let reply = op(&mut world, body).unwrap_or_else(|e| e);
         // Only successes are remembered: a failed write may be retried with the same key.
         if let (Some(key), Some(response)) = (key, &reply.body)
             && reply.status.is_success()

@@ -3,11 +3,11 @@
 //! from one seeded generator, so the same seed gives the same world.
 
 use super::state::{
-    Run, Status, Task, World, add_screenshots, finish_failure, finish_success, mfa_interaction,
-    new_id,
+    Agent, Credential, Run, Session, Source, Status, Task, World, add_screenshots, finish_failure,
+    finish_success, mfa_interaction, new_id,
 };
 use chrono::{DateTime, Datelike, TimeDelta, Utc};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -31,7 +31,38 @@ pub(crate) struct Template {
     pub(crate) weight: u32,
 }
 
-const AGENTS: usize = 4; // Acme Bank portal, City Power & Light, Northwind Insurance, Contoso Payroll
+const AGENTS: usize = 4;
+
+/// Per seeded agent: its name and description, and the name and website of its one source.
+const PROFILES: [(&str, &str, &str, &str); AGENTS] = [
+    (
+        "Acme Bank portal",
+        "Statements and tax documents from Acme Bank's online banking.",
+        "Acme Bank",
+        "https://online.acmebank.example",
+    ),
+    (
+        "City Power & Light",
+        "Bills from the City Power & Light customer portal.",
+        "City Power & Light",
+        "https://myaccount.citypower.example",
+    ),
+    (
+        "Northwind Insurance",
+        "Claims and policy changes on the Northwind Insurance portal.",
+        "Northwind Insurance",
+        "https://portal.northwind-insurance.example",
+    ),
+    (
+        "Contoso Payroll",
+        "Payroll exports from Contoso Payroll.",
+        "Contoso Payroll",
+        "https://app.contoso-payroll.example",
+    ),
+];
+
+/// The user names of each agent's three seeded credentials.
+const USERNAMES: [&str; 3] = ["jdoe", "asmith", "mlee"];
 
 pub(crate) const CATALOG: [Template; 6] = [
     Template {
@@ -233,6 +264,13 @@ const CITIES: [(&str, &str); 4] = [
     ("Seattle", "98101"),
 ];
 
+/// Ids drawn for seeding runs that are not resources of their own (workflows), or not yet.
+struct SeedIds {
+    credentials: Vec<Vec<String>>,
+    sources: Vec<String>,
+    workflows: Vec<String>,
+}
+
 impl World {
     pub(crate) fn seed(
         seed: u64,
@@ -259,16 +297,59 @@ impl World {
             runs: Vec::with_capacity(n_runs),
             run_index: HashMap::with_capacity(n_runs),
             storage_index: HashMap::new(),
+            agents: Default::default(),
+            sources: Default::default(),
+            credentials: Default::default(),
+            sessions: Default::default(),
+            destinations: Default::default(),
+            events: Default::default(),
+            event_rng: fastrand::Rng::with_seed(seed ^ 0x0e7e_0e7e),
+            idempotency: HashMap::new(),
+        };
+        // Agents, their sources and credentials take no draws: names and times are fixed, so the
+        // tasks and runs are what they were before these resources existed.
+        for (a, (name, description, source_name, url)) in PROFILES.iter().enumerate() {
+            let created_at = start - TimeDelta::days(365 - 30 * a as i64);
+            world.agents.insert(Agent {
+                id: agents[a].clone(),
+                name: name.to_string(),
+                description: Some(description.to_string()),
+                created_at,
+                updated_at: created_at,
+            });
+            let source_at = created_at + TimeDelta::hours(1);
+            world.sources.insert(Source {
+                id: sources[a].clone(),
+                name: Some(source_name.to_string()),
+                kind: "website".to_string(),
+                url: Some(url.to_string()),
+                created_at: source_at,
+                updated_at: source_at,
+            });
+            for (k, id) in credentials[a].iter().enumerate() {
+                let at = created_at + TimeDelta::days(1) + TimeDelta::hours(k as i64);
+                world.credentials.insert(Credential {
+                    id: id.clone(),
+                    source_id: sources[a].clone(),
+                    // Seeded runs have logged in with all of them.
+                    status: "verified",
+                    auth_method: "username_password",
+                    summary: json!({"username": USERNAMES[k]}),
+                    external_id: Some(format!("user_{}", 3 * a + k + 1)),
+                    created_at: at,
+                    updated_at: at,
+                });
+            }
+        }
+        let seeded = SeedIds {
             credentials,
             sources,
             workflows,
-            idempotency: HashMap::new(),
         };
 
         // Tasks: the first of the catalog is the newest.
         for i in 0..n_tasks {
-            let template = i % CATALOG.len();
-            let t = &CATALOG[template];
+            let t = &CATALOG[i % CATALOG.len()];
             let name = match i / CATALOG.len() {
                 0 => t.name.to_string(),
                 n => format!("{} ({})", t.name, n + 1),
@@ -279,10 +360,15 @@ impl World {
             let updated_at = created_at + TimeDelta::days(rng.i64(1..30));
             let task = Task {
                 id: new_id(&mut rng, "task"),
-                template,
                 name,
                 status: t.status,
                 agent_id: agents[t.agent].clone(),
+                prompt: Some(t.prompt.to_string()),
+                input_schema: input_schema(t.kind),
+                output_schema: output_schema(t.kind),
+                storage: storage_config(t.kind),
+                kind: Some(t.kind),
+                mfa: t.mfa,
                 created_at,
                 updated_at,
             };
@@ -315,10 +401,8 @@ impl World {
         } else {
             (n_runs / 100).clamp(3, 10).min(n_runs)
         };
-        let weights: Vec<u32> = world
-            .tasks
-            .iter()
-            .map(|t| CATALOG[t.template].weight)
+        let weights: Vec<u32> = (0..world.tasks.len())
+            .map(|i| CATALOG[i % CATALOG.len()].weight)
             .collect();
         let total_weight: u32 = weights.iter().sum();
         for (j, offset) in offsets.into_iter().enumerate() {
@@ -339,7 +423,7 @@ impl World {
                 let created = start - TimeDelta::seconds(40 * newest as i64 + rng.i64(0..30));
                 let status = match newest % 3 {
                     1 => Status::Running,
-                    2 if CATALOG[world.tasks[task].template].mfa => Status::InteractionRequired,
+                    2 if world.tasks[task].mfa => Status::InteractionRequired,
                     2 => Status::Running,
                     _ => Status::Queued,
                 };
@@ -353,8 +437,18 @@ impl World {
                 };
                 (start - TimeDelta::milliseconds(offset), status)
             };
-            let run = world.seed_run(&mut rng, task, created_at, status);
+            let run = world.seed_run(&mut rng, &seeded, task, created_at, status);
             world.insert_run(run);
+        }
+        // The seeded runs name their sessions; each started with its run.
+        for run in &world.runs {
+            if let Some(id) = &run.session_id {
+                world.sessions.insert(Session {
+                    id: id.clone(),
+                    created_at: run.created_at,
+                    ended_at: None,
+                });
+            }
         }
         // Runs created through the API draw from a generator of their own, so their ids depend
         // only on the seed and the order of writes.
@@ -365,15 +459,20 @@ impl World {
     fn seed_run(
         &mut self,
         rng: &mut fastrand::Rng,
+        seeded: &SeedIds,
         task: usize,
         created_at: DateTime<Utc>,
         status: Status,
     ) -> Run {
-        let template = &CATALOG[self.tasks[task].template];
+        // Seeded task `i` was made from `CATALOG[i % CATALOG.len()]`.
+        let template = &CATALOG[task % CATALOG.len()];
         let agent = template.agent;
         let (credential_id, source_id) = match rng.u32(0..10) {
-            0..=6 => (Some(rng_pick(rng, &self.credentials[agent]).clone()), None),
-            7 | 8 => (None, Some(self.sources[agent].clone())),
+            0..=6 => (
+                Some(rng_pick(rng, &seeded.credentials[agent]).clone()),
+                None,
+            ),
+            7 | 8 => (None, Some(seeded.sources[agent].clone())),
             _ => (None, None),
         };
         let mut input = sample_input(template.kind, rng, created_at);
@@ -396,7 +495,7 @@ impl World {
             credential_id,
             session_id: (rng.u32(0..100) < 15).then(|| new_id(rng, "sess")),
             source_id,
-            workflow_id: (rng.u32(0..100) < 20).then(|| rng_pick(rng, &self.workflows).clone()),
+            workflow_id: (rng.u32(0..100) < 20).then(|| rng_pick(rng, &seeded.workflows).clone()),
             runtime_ms: None,
             input,
             tokenized,
@@ -446,7 +545,7 @@ impl World {
                     88..=95 => "failure",
                     _ => "unknown",
                 };
-                finish_success(&mut run, template.kind, rng, started + ran, result);
+                finish_success(&mut run, &self.tasks[task], rng, started + ran, result);
             }
             Status::Failed => {
                 run.started_at = Some(started);
@@ -604,6 +703,29 @@ pub(crate) fn task_files(
         }
         Kind::ClaimStatus => Vec::new(),
     }
+}
+
+/// Output for a task made through the API: each `output_schema` property, with a placeholder of
+/// its type.
+pub(crate) fn placeholder_output(schema: &Value) -> Value {
+    let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
+        return json!({});
+    };
+    let output: Map<String, Value> = properties
+        .iter()
+        .map(|(name, property)| {
+            let value = match property.get("type").and_then(Value::as_str) {
+                Some("string") => json!(""),
+                Some("number" | "integer") => json!(0),
+                Some("boolean") => json!(false),
+                Some("array") => json!([]),
+                Some("object") => json!({}),
+                _ => Value::Null,
+            };
+            (name.clone(), value)
+        })
+        .collect();
+    Value::Object(output)
 }
 
 fn rng_pick<'a, T>(rng: &mut fastrand::Rng, items: &'a [T]) -> &'a T {

@@ -1,15 +1,19 @@
-//! The in-memory world: tasks, task runs and their storage, the task-run state machine, and the
-//! remembered responses of idempotent writes. No HTTP here; [`routes`](super::routes) and the
-//! resource handlers lock the world, read or change it, and render replies.
+//! The in-memory world: every resource Deck serves, the task-run state machine, the events that
+//! record changes, and the remembered responses of idempotent writes. No HTTP here;
+//! [`routes`](super::routes) and the resource handlers lock the world, read or change it, and
+//! render replies.
 
 use super::StepMode;
-use super::seed::{CATALOG, FAILURES, Kind, REASONING, task_files, task_output};
+use super::seed::{FAILURES, Kind, REASONING, placeholder_output, task_files, task_output};
 use axum::http::{Method, StatusCode};
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Mutex, MutexGuard};
+
+/// Deck tears a session down after 10 minutes without an executing run.
+const SESSION_IDLE_TIMEOUT: TimeDelta = TimeDelta::minutes(10);
 
 /// What the server task, the ticker and [`MockDeck`](super::MockDeck) share.
 pub(crate) struct Shared {
@@ -52,15 +56,27 @@ impl Status {
             Status::Failed => "failed",
         }
     }
+
+    /// Not finished: the run still holds its session.
+    pub(crate) fn is_active(self) -> bool {
+        !matches!(self, Status::Completed | Status::Canceled | Status::Failed)
+    }
 }
 
 pub(crate) struct Task {
     pub(crate) id: String,
-    /// Index into [`CATALOG`].
-    pub(crate) template: usize,
     pub(crate) name: String,
     pub(crate) status: &'static str,
     pub(crate) agent_id: String,
+    pub(crate) prompt: Option<String>,
+    pub(crate) input_schema: Value,
+    pub(crate) output_schema: Value,
+    pub(crate) storage: Value,
+    /// The catalog entry a seeded task was made from, which shapes its runs' output and files;
+    /// tasks created through the API have none and answer with placeholder output.
+    pub(crate) kind: Option<Kind>,
+    /// Whether its runs ask for MFA unless their input says otherwise.
+    pub(crate) mfa: bool,
     pub(crate) created_at: DateTime<Utc>,
     pub(crate) updated_at: DateTime<Utc>,
 }
@@ -110,6 +126,127 @@ pub(crate) struct Screenshot {
     pub(crate) created_at: DateTime<Utc>,
 }
 
+pub(crate) struct Agent {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) description: Option<String>,
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) updated_at: DateTime<Utc>,
+}
+
+pub(crate) struct Source {
+    pub(crate) id: String,
+    pub(crate) name: Option<String>,
+    pub(crate) kind: String,
+    pub(crate) url: Option<String>,
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) updated_at: DateTime<Utc>,
+}
+
+pub(crate) struct Credential {
+    pub(crate) id: String,
+    pub(crate) source_id: String,
+    pub(crate) status: &'static str,
+    pub(crate) auth_method: &'static str,
+    /// What may be shown of the stored details (the username, non-secret `source_fields`). The
+    /// secrets themselves are never kept: nothing could ever send them back.
+    pub(crate) summary: Value,
+    pub(crate) external_id: Option<String>,
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) updated_at: DateTime<Utc>,
+}
+
+/// A session's status is not stored but follows from its runs; see [`World::session_state`].
+pub(crate) struct Session {
+    pub(crate) id: String,
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) ended_at: Option<DateTime<Utc>>,
+}
+
+pub(crate) struct Destination {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) status: &'static str,
+    pub(crate) kind: &'static str,
+    pub(crate) events: Option<Vec<String>>,
+    /// The type-keyed configuration object as answered (request-only secrets dropped).
+    pub(crate) config: Value,
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) updated_at: DateTime<Utc>,
+}
+
+pub(crate) struct Event {
+    pub(crate) id: String,
+    pub(crate) kind: String,
+    pub(crate) data: Value,
+    pub(crate) created_at: DateTime<Utc>,
+}
+
+pub(crate) trait Row {
+    fn id(&self) -> &str;
+}
+
+macro_rules! rows {
+    ($($t:ty),*) => {$(
+        impl Row for $t {
+            fn id(&self) -> &str {
+                &self.id
+            }
+        }
+    )*};
+}
+rows!(Agent, Source, Credential, Session, Destination, Event);
+
+/// The rows of one resource in creation order, found by id. A deleted row leaves a hole, so a
+/// cursor naming it still knows where the next page starts.
+pub(crate) struct Table<T> {
+    rows: Vec<Option<T>>,
+    at: HashMap<String, usize>,
+}
+
+impl<T> Default for Table<T> {
+    fn default() -> Self {
+        Table {
+            rows: Vec::new(),
+            at: HashMap::new(),
+        }
+    }
+}
+
+impl<T: Row> Table<T> {
+    pub(crate) fn insert(&mut self, row: T) {
+        self.at.insert(row.id().to_string(), self.rows.len());
+        self.rows.push(Some(row));
+    }
+
+    pub(crate) fn get(&self, id: &str) -> Option<&T> {
+        self.rows[*self.at.get(id)?].as_ref()
+    }
+
+    pub(crate) fn get_mut(&mut self, id: &str) -> Option<&mut T> {
+        self.rows[*self.at.get(id)?].as_mut()
+    }
+
+    pub(crate) fn remove(&mut self, id: &str) -> Option<T> {
+        self.rows[*self.at.get(id)?].take()
+    }
+
+    /// Where row `id` is or was.
+    pub(crate) fn position(&self, id: &str) -> Option<usize> {
+        self.at.get(id).copied()
+    }
+
+    /// One past the newest position.
+    pub(crate) fn end(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// The rows before position `end`, newest first.
+    pub(crate) fn newest_first(&self, end: usize) -> impl Iterator<Item = &T> {
+        self.rows[..end].iter().rev().flatten()
+    }
+}
+
 /// A remembered successful write, for `Idempotency-Key` replay.
 pub(crate) struct Remembered {
     pub(crate) method: Method,
@@ -133,11 +270,15 @@ pub(crate) struct World {
     pub(crate) run_index: HashMap<String, usize>,
     /// Storage id → (run index, position in that run's `storage`).
     pub(crate) storage_index: HashMap<String, (usize, usize)>,
-    /// Seeded credential ids, per agent.
-    pub(crate) credentials: Vec<Vec<String>>,
-    /// Seeded source ids, one per agent.
-    pub(crate) sources: Vec<String>,
-    pub(crate) workflows: Vec<String>,
+    pub(crate) agents: Table<Agent>,
+    pub(crate) sources: Table<Source>,
+    pub(crate) credentials: Table<Credential>,
+    pub(crate) sessions: Table<Session>,
+    pub(crate) destinations: Table<Destination>,
+    pub(crate) events: Table<Event>,
+    /// Event ids come from a generator of their own, so the ids of everything else do not
+    /// depend on how many events stepping has recorded.
+    pub(crate) event_rng: fastrand::Rng,
     /// Idempotency key → the first successful response sent for it.
     pub(crate) idempotency: HashMap<String, Remembered>,
 }
@@ -157,6 +298,13 @@ impl World {
         for (k, item) in self.runs[i].storage.iter().enumerate() {
             self.storage_index.insert(item.id.clone(), (i, k));
         }
+    }
+
+    /// Moves the mock clock by a millisecond for a write, so writes are ordered in time (and a
+    /// run's creation order shows in `created_at`).
+    pub(crate) fn tick(&mut self) -> DateTime<Utc> {
+        self.now += TimeDelta::milliseconds(1);
+        self.now
     }
 
     /// One step for every active run; returns how many changed status.
@@ -190,7 +338,7 @@ impl World {
             runs, tasks, rng, ..
         } = self;
         let run = &mut runs[i];
-        let kind = CATALOG[tasks[run.task].template].kind;
+        let task = &tasks[run.task];
         match run.status {
             Status::Queued => {
                 run.status = Status::Running;
@@ -217,7 +365,7 @@ impl World {
                     let (kind, code, message) = FAILURES[0];
                     finish_failure(run, rng, now, kind, code, message);
                 } else {
-                    finish_success(run, kind, rng, now, "success");
+                    finish_success(run, task, rng, now, "success");
                     self.reindex_storage(i);
                 }
             }
@@ -232,13 +380,149 @@ impl World {
             | Status::Canceled
             | Status::Failed => return false,
         }
+        self.run_changed(i);
         true
     }
+
+    /// Records what run `i`'s new status means: its `task_run.*` event and, once it finished,
+    /// the files it stored and what it proved about its credential (a success verifies it, a
+    /// rejected login makes it invalid).
+    pub(crate) fn run_changed(&mut self, i: usize) {
+        let run = &self.runs[i];
+        let event = format!("task_run.{}", run.status.as_str());
+        let data = self.run_summary(run);
+        let credential = run.credential_id.clone();
+        let proved = match run.status {
+            Status::Completed => Some("verified"),
+            Status::Failed
+                if run.errors.as_ref().and_then(|e| e[0]["code"].as_str())
+                    == Some(FAILURES[0].1) =>
+            {
+                Some("invalid")
+            }
+            _ => None,
+        };
+        let stored: Vec<Value> = match run.status {
+            Status::Completed => run
+                .storage
+                .iter()
+                .map(|s| storage_summary(s, &run.id))
+                .collect(),
+            _ => Vec::new(),
+        };
+        self.record(&event, data);
+        for item in stored {
+            self.record("storage.created", item);
+        }
+        if let (Some(status), Some(id)) = (proved, credential) {
+            self.set_credential_status(&id, status);
+        }
+    }
+
+    /// Moves a credential to `status` (never out of `deleted`), recording `credential.<status>`.
+    pub(crate) fn set_credential_status(&mut self, id: &str, status: &'static str) {
+        let now = self.now;
+        let Some(credential) = self.credentials.get_mut(id) else {
+            return;
+        };
+        if credential.status == status || credential.status == "deleted" {
+            return;
+        }
+        credential.status = status;
+        credential.updated_at = now;
+        let data = credential_summary(credential);
+        self.record(&format!("credential.{status}"), data);
+    }
+
+    /// Appends an event of type `kind`, stamped with the mock clock.
+    pub(crate) fn record(&mut self, kind: &str, data: Value) {
+        let event = Event {
+            id: new_id(&mut self.event_rng, "evt"),
+            kind: kind.to_string(),
+            data,
+            created_at: self.now,
+        };
+        self.events.insert(event);
+    }
+
+    /// A task run as events carry it (Deck's `task_run.completed` example).
+    pub(crate) fn run_summary(&self, run: &Run) -> Value {
+        json!({
+            "id": run.id,
+            "object": "task_run",
+            "status": run.status.as_str(),
+            "result": run.result,
+            "task_id": self.tasks[run.task].id,
+            "credential_id": run.credential_id,
+            "agent_id": run.agent_id,
+            "source_id": run.source_id,
+            "runtime_ms": run.runtime_ms,
+            "created_at": ts(run.created_at),
+            "updated_at": ts(run.updated_at),
+        })
+    }
+
+    /// Session `s` as its runs make it: `running` while one of them is active, else `idle`, and
+    /// `completed` once ended or after Deck's idle timeout. Returns the status, when the session
+    /// last changed, and when it ended (or now, if it has not).
+    pub(crate) fn session_state(
+        &self,
+        s: &Session,
+    ) -> (&'static str, DateTime<Utc>, DateTime<Utc>) {
+        let mut active = false;
+        let mut last = s.created_at;
+        for run in self.session_runs(&s.id) {
+            active |= run.status.is_active();
+            last = last.max(run.updated_at);
+        }
+        if let Some(end) = s.ended_at {
+            return ("completed", end, end);
+        }
+        if active {
+            return ("running", last, self.now);
+        }
+        let timeout = last + SESSION_IDLE_TIMEOUT;
+        if self.now >= timeout {
+            ("completed", timeout, timeout)
+        } else {
+            ("idle", last, self.now)
+        }
+    }
+
+    pub(crate) fn session_runs<'a>(&'a self, session_id: &'a str) -> impl Iterator<Item = &'a Run> {
+        self.runs
+            .iter()
+            .filter(move |r| r.session_id.as_deref() == Some(session_id))
+    }
+}
+
+/// A credential as events carry it (Deck's `credential.verified` example, plus `external_id`).
+pub(crate) fn credential_summary(c: &Credential) -> Value {
+    json!({
+        "id": c.id,
+        "object": "credential",
+        "status": c.status,
+        "source_id": c.source_id,
+        "auth_method": c.auth_method,
+        "external_id": c.external_id,
+    })
+}
+
+fn storage_summary(s: &StorageItem, run_id: &str) -> Value {
+    json!({
+        "id": s.id,
+        "object": "storage",
+        "file_name": s.file_name,
+        "file_type": s.file_type,
+        "file_size": s.file_size.to_string(),
+        "task_run_id": run_id,
+        "created_at": ts(s.created_at),
+    })
 }
 
 pub(crate) fn finish_success(
     run: &mut Run,
-    kind: Kind,
+    task: &Task,
     rng: &mut fastrand::Rng,
     at: DateTime<Utc>,
     result: &'static str,
@@ -255,10 +539,15 @@ pub(crate) fn finish_success(
         "unknown" => {
             json!({"reason": "The site showed no confirmation; the change may not have been saved."})
         }
-        _ => task_output(kind, &run.input, rng, at),
+        _ => match task.kind {
+            Some(kind) => task_output(kind, &run.input, rng, at),
+            None => placeholder_output(&task.output_schema),
+        },
     };
     add_screenshots(run, rng, 2, started);
-    if result == "success" {
+    if result == "success"
+        && let Some(kind) = task.kind
+    {
         for (file_name, file_type, extraction) in task_files(kind, &run.output, rng) {
             let file_size = match file_type {
                 "text/csv" => rng.u64(2_000..90_000),

@@ -2,9 +2,10 @@
 //! cancel them, answer their interactions, and list their storage.
 
 use crate::mock::StepMode;
+use crate::mock::body::JsonBody;
 use crate::mock::pagination::{self, page_reply, take};
 use crate::mock::reply::{Reply, envelope, json_type, not_found, validation};
-use crate::mock::routes::{JsonBody, Query, RequestId, Write};
+use crate::mock::routes::{Query, RequestId, Write};
 use crate::mock::state::{Run, Shared, Status, StorageItem, World, splitmix, ts};
 use axum::Extension;
 use axum::extract::{Path, State};
@@ -155,7 +156,7 @@ pub(crate) async fn cancel(
     Path(id): Path<String>,
     write: Write,
 ) -> Reply {
-    write.apply(&shared, &rid, |world, _| cancel_run(world, &id, &rid))
+    write.apply(&shared, &rid, |world, _| Ok(cancel_run(world, &id, &rid)))
 }
 
 fn cancel_run(world: &mut World, id: &str, rid: &str) -> Reply {
@@ -183,6 +184,7 @@ fn cancel_run(world: &mut World, id: &str, rid: &str) -> Reply {
             run.status = Status::Canceling;
             run.interaction = None;
             run.updated_at = now;
+            world.run_changed(i);
         }
     }
     run_reply(world, i, StatusCode::OK, rid)
@@ -195,7 +197,7 @@ pub(crate) async fn submit_interaction(
     write: Write,
 ) -> Reply {
     write.apply(&shared, &rid, |world, body| {
-        interact(world, &id, body, &rid)
+        Ok(interact(world, &id, body, &rid))
     })
 }
 
@@ -254,6 +256,7 @@ fn interact(world: &mut World, id: &str, body: JsonBody, rid: &str) -> Reply {
     run.mfa_answered = true;
     run.mfa_rejected = code == WRONG_MFA_CODE;
     run.updated_at = now;
+    world.run_changed(i);
     run_reply(world, i, StatusCode::OK, rid)
 }
 
@@ -304,7 +307,7 @@ pub(crate) fn run_reply(world: &World, i: usize, status: StatusCode, rid: &str) 
 }
 
 /// The fields every task-run object has (list item and detail alike).
-fn run_json(world: &World, run: &Run) -> Map<String, Value> {
+pub(crate) fn run_json(world: &World, run: &Run) -> Map<String, Value> {
     let value = json!({
         "id": run.id,
         "object": "task_run",
@@ -329,7 +332,7 @@ fn run_json(world: &World, run: &Run) -> Map<String, Value> {
 }
 
 /// A storage item's common fields; `file_size` is a string, as Deck sends it.
-fn storage_json(s: &StorageItem) -> Map<String, Value> {
+pub(crate) fn storage_json(s: &StorageItem) -> Map<String, Value> {
     let value = json!({
         "id": s.id,
         "object": "storage",
