@@ -1,0 +1,542 @@
+//! `MockDeck`: a stateful, in-process Deck on loopback, for tests and offline examples.
+//!
+//! [`MockDeck::start`] binds `127.0.0.1` on a free port, serves Deck's REST API v2 from a
+//! spawned Tokio task and hands out [`Client`]s already pointed at it. The server stops when the
+//! `MockDeck` is dropped (or on [`MockDeck::shutdown`]).
+//!
+//! ```
+//! # #[tokio::main] async fn main() -> Result<(), deck::Error> {
+//! use deck::mock::MockDeck;
+//! use deck::types::RunStatus;
+//!
+//! let mock = MockDeck::start().await; // 6 tasks and 150 task runs, seeded
+//! let client = mock.client();
+//!
+//! let page = client.list_task_runs().limit(5).send().await?.into_inner();
+//! assert_eq!(page.data.len(), 5);
+//! assert_eq!(page.has_more, Some(true));
+//!
+//! let completed = client
+//!     .list_task_runs()
+//!     .status([RunStatus::Completed])
+//!     .collect_all()
+//!     .await?;
+//! assert!(completed.iter().all(|run| run.status == RunStatus::Completed));
+//! # Ok(()) }
+//! ```
+//!
+//! # What it serves
+//!
+//! Every operation Deck documents, with Deck's behaviour. Those of `openapi/v2.json` have client
+//! methods; the others (marked †) follow the transcribed spec and are reached over plain HTTP
+//! until the client has them.
+//!
+//! | Operation | Route | Notes |
+//! |---|---|---|
+//! | `listTaskRuns` | `GET /task-runs` | newest first; filters `status`, `outcome`, `source_id` (repeatable), `task_id`, `agent_id`, `credential_id`, `workflow_id`, `created_after`/`created_before` (RFC 3339, exclusive), `search` (task name, task id or run id) |
+//! | `getTaskRun` | `GET /task-runs/{run_id}` | `include=input,storage,artifacts` (comma-separated, unknown values ignored); sections are *omitted* unless requested |
+//! | `cancelTaskRun` | `POST /task-runs/{run_id}/cancel` | → `canceling`, then `canceled` on the next step; 409 when already terminal |
+//! | `submitTaskRunInteraction` | `POST /task-runs/{run_id}/interaction` | only while `interaction_required` (else 409); resumes the run (`running`) |
+//! | `listTaskRunStorage` | `GET /task-runs/{run_id}/storage` | paginated |
+//! | `listTasks` | `GET /tasks` | filters `agent_id`, `status` |
+//! | `getTask` | `GET /tasks/{task_id}` | |
+//! | `runTask` | `POST /tasks/{task_id}/run` | 201 with a `queued` run; 422 when `input` misses a field the task's `input_schema` requires; the `credential_id`, `source_id` and `session_id` it names must exist (404), the credential not be deleted and the session not completed (409) |
+//! | `createTask` † | `POST /tasks` | 201, status `learning`, on an existing agent; an `id` of your own is kept (409 if taken) |
+//! | `updateTask` † | `PATCH /tasks/{task_id}` | a new `prompt` or schema sends a `live` task back to `test` |
+//! | `deleteTask` † | `DELETE /tasks/{task_id}` | delete confirmation; the task's runs stay |
+//! | `resetTask` † | `POST /tasks/{task_id}/reset` | back to `learning` |
+//! | `listAgents`, `createAgent`, `getAgent`, `updateAgent`, `deleteAgent` † | `/agents`, `/agents/{agent_id}` | an agent lists its `tasks` (`{id, object, name, status}`); create 201 |
+//! | `listSources`, `createSource`, `getSource`, `updateSource`, `deleteSource` † | `/sources`, `/sources/{source_id}` | create answers **200**, as Deck documents |
+//! | `listCredentials`, `createCredential`, `getCredential`, `updateCredential`, `deleteCredential` † | `/credentials`, `/credentials/{credential_id}` | filters `source_id`, `status` (repeatable), `external_id`; created `unverified`; secrets are never answered (`auth_credentials` shows the username and `source_fields`); delete → status `deleted`, still readable |
+//! | `listSessions`, `createSession`, `getSession` † | `/sessions`, `/sessions/{session_id}` | a session lists its `task_runs` |
+//! | `endSession` † | `POST /sessions/{session_id}/end` | → `completed`; its active runs → `canceled` |
+//! | `listEventDestinations`, `createEventDestination`, `getEventDestination`, `updateEventDestination`, `deleteEventDestination` † | `/event-destinations`, `/event-destinations/{destination_id}` | one configuration object named by `type` (default `webhook`); `events` non-empty, `["*"]` alone or known types; secrets never answered |
+//! | `listEventDeliveries` † | `GET /event-destinations/{destination_id}/event-deliveries` | always empty (MockDeck delivers nothing) |
+//! | `listEvents`, `getEvent` † | `/events`, `/events/{event_id}` | newest first; filters `type` (repeatable), `created_after`/`created_before` |
+//! | `listEventTypes` † | `GET /event-types` | not paginated |
+//! | `getStorageItem` † | `GET /storage/{storage_id}` | the files of finished runs |
+//! | `createSessionToken` † | `POST /token` | 201, `tok_…` with a `tk_…` token, expiring 30 minutes later |
+//! | `testApiKey` | `GET /test` | `{"status":"ready","environment":"test"}` |
+//!
+//! Lists take `limit` (1–100, default 20) and an opaque `cursor`, and answer
+//! `{data, has_more, next_cursor, request_id}`, newest first. Where the spec reuses a resource's
+//! single-object schema for list items (every list but task runs and their storage), the items
+//! carry the list's `request_id` too.
+//!
+//! Errors look like Deck's: unknown ids get a 404 envelope
+//! (`{"errors":[{"type":"request","code":"task_run_not_found",…}],"request_id":"req_…"}`),
+//! malformed input (a bad `limit`, a body that is not JSON, a field of the wrong type, a missing
+//! required field) the ASP.NET 400 validation map
+//! (`{"title":…,"status":400,"errors":{"limit":[…]},"traceId":"req_…"}`), and a missing or wrong
+//! `Authorization` header a 401 with an empty body; a known path with the wrong method gets a
+//! bodiless 405 with `Allow`, an unknown path a 404 envelope (`route_not_found`). Every response
+//! carries an `x-request-id` header, and every JSON body its `request_id` (`traceId` in the
+//! validation map).
+//!
+//! Writes (`POST`, `PATCH`, `DELETE`) honour `Idempotency-Key`: the first successful response
+//! for a key is replayed (with an `idempotent-replayed: true` header) when the same key comes
+//! back with the same method, path and body; the same key with anything else gets a 409
+//! envelope of type `idempotency`, code `idempotency_error`. Error responses are not remembered.
+//!
+//! # Events
+//!
+//! Changes are recorded as events (`evt_…`, `{id, object, type, data, created_at}`, `data` a
+//! summary of the resource then) from the mock's start; seeded data has no history:
+//!
+//! - every run status change: `task_run.queued`, `.running`, `.interaction_required`,
+//!   `.completed`, `.failed`, `.canceling`, `.canceled`, and `storage.created` per stored file;
+//! - `agent.*`, `source.*` and `task.*` (`created`, `updated`, `deleted`, and `task.reset`);
+//! - `credential.created`, `.deleted`, `.verified` / `.invalid` when a run logs in with it (it
+//!   completes / fails with `login_failed`), and `.unverified` when new details send a verified
+//!   or invalid credential back;
+//! - `session.completed` when a session is ended;
+//! - `event_destination.activated` / `.deactivated` when a destination's status changes.
+//!
+//! ## MockDeck's own behaviour
+//!
+//! Where Deck's docs are silent, MockDeck decides, and these choices are the mock's, not Deck's:
+//!
+//! - the 409 codes `task_run_not_cancelable` (cancel a finished run),
+//!   `task_run_not_awaiting_interaction` (answer a run that is not paused),
+//!   `credential_deleted` (use or update a deleted credential), `session_not_active` (run in a
+//!   completed session) and `task_already_exists` (create a task with a taken `id`);
+//! - the 422 codes `invalid_input` (a `runTask` input missing a field the task's `input_schema`
+//!   requires, or not an object; any other value a request may not hold, e.g. an unknown
+//!   `auth_method`, destination `type` or event type) and `invalid_interaction_input` (an answer
+//!   without `code`);
+//! - 405 with `Allow` for a known path with another method (HEAD included), and the 404 code
+//!   `route_not_found` for an unknown path;
+//! - the `idempotent-replayed: true` header on a replayed write;
+//! - `"environment": "test"` from `GET /test` (Deck has no test environment), and the input
+//!   flags `mfa` and `fail` and the MFA code `000000` described below;
+//! - deletes never cascade: the tasks of a deleted agent, the credentials of a deleted source and
+//!   the runs of a deleted task stay, naming it; deleting a deleted credential answers the same
+//!   confirmation again;
+//! - a session has no clock of its own: it is `running` while one of its runs is active, `idle`
+//!   otherwise, and `completed` once ended or after Deck's documented 10-minute idle timeout;
+//!   ending it cancels its active runs at once (no `canceling` step), and ending a completed
+//!   session answers it unchanged; runs created without `session_id` get none (Deck would start
+//!   one);
+//! - a task reset sends the task back to `learning`; a task created through the API answers its
+//!   runs with a placeholder per `output_schema` property (`""`, `0`, `false`, `[]`, `{}`) and
+//!   stores no files; `extraction` and `settings` are checked, not kept (the task object has
+//!   neither);
+//! - new event destinations are `active` at once (MockDeck never contacts them), their
+//!   deliveries list stays empty, and only the documented configuration fields are answered
+//!   (`webhook.url`, not its `secret` or `custom_headers`);
+//! - a storage item's `result` is `success` and its `metadata` null;
+//! - every write through the API moves the mock clock by a millisecond, so writes are ordered in
+//!   time.
+//!
+//! # The task-run state machine
+//!
+//! Runs move on a clock you control: one *step* moves a run one transition and moves the mock's
+//! clock (timestamps, `runtime_ms`) by [`MockDeckBuilder::step_duration`] (default 3 s).
+//!
+//! ```text
+//!  POST /tasks/{id}/run
+//!          │
+//!          ▼        step           step (needs MFA, not yet answered)
+//!       queued ───────► running ───────────────────────────► interaction_required
+//!                         │  ▲                                        │
+//!                         │  └──── POST /task-runs/{id}/interaction ──┘
+//!                         │ step
+//!                         ├──► completed  (result `success`, output, storage, screenshots)
+//!                         └──► failed     (result `failure`, errors; input `{"fail": true}`,
+//!                                          or the MFA code `000000`)
+//!
+//!  queued / running / interaction_required / review_required
+//!          ── POST /task-runs/{id}/cancel ──► canceling ── step ──► canceled
+//! ```
+//!
+//! A run asks for MFA when its task does (the seeded task *Download monthly statements* and
+//! *Pull tax documents* do) or when its input holds `"mfa": true` (`"mfa": false` turns it
+//! off). The interaction asks for one field, `code`; any non-empty code is accepted, except
+//! `000000`, which makes the run fail with `errors[0].code == "mfa_code_invalid"`.
+//! `review_required` only occurs in seeded data (the API has no review endpoint): such runs
+//! stay put until canceled. `completed`, `failed` and `canceled` are terminal.
+//!
+//! Who steps, per [`StepMode`]:
+//!
+//! - [`StepMode::OnPoll`] (the default): every `GET /task-runs/{id}` moves *that* run one step
+//!   before answering, so [`Client::wait_for_task_run`] finishes by itself.
+//! - [`StepMode::Manual`]: only [`MockDeck::step`] / [`MockDeck::advance`] move runs.
+//! - [`StepMode::Every`]: a background task steps every interval of real time.
+//!
+//! `step()` and `advance(n)` work in every mode and move all active runs at once.
+//!
+//! # Seed data
+//!
+//! The builder seeds four agents (`agt_…`), each with one source (`src_…`) and three verified
+//! credentials (`cred_…`), tasks (`task_…`, in statuses `live`, `test`, `learning`,
+//! with input/output schemas and storage settings) and task runs (`trun_…`) spread over the 30
+//! days before the mock's start time, mostly finished (`completed` with `success`, `failure` or
+//! `unknown`, `failed`, `canceled`, a few `review_required`), the newest few still active. Finished
+//! runs carry output, screenshots and storage items (`stor_…`, `file_size` sent as a string, as
+//! Deck does); runs that name a session (`sess_…`) started it. The same
+//! [`seed`](MockDeckBuilder::seed) gives the same ids and data; with a fixed
+//! [`start_time`](MockDeckBuilder::start_time) the timestamps are the same too.
+
+use crate::client::ClientBuilder;
+use crate::{Client, RetryPolicy};
+use chrono::{DateTime, TimeDelta, Utc};
+use state::{Shared, World};
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+// Layout: `state` is the world and the run state machine, `seed` the generated data, `routes` the
+// router and what every request goes through, `body` request-body reading, `reply` the response
+// shapes, `pagination` the paging every list shares, and `resources` one file of handlers per
+// resource.
+mod body;
+mod pagination;
+mod reply;
+mod routes;
+mod seed;
+mod state;
+mod resources {
+    pub(crate) mod agents;
+    pub(crate) mod credentials;
+    pub(crate) mod event_destinations;
+    pub(crate) mod events;
+    pub(crate) mod sessions;
+    pub(crate) mod sources;
+    pub(crate) mod storage;
+    pub(crate) mod task_runs;
+    pub(crate) mod tasks;
+    pub(crate) mod test;
+    pub(crate) mod tokens;
+}
+
+/// The API key [`MockDeck::client`] uses when the builder set none.
+pub const DEFAULT_MOCK_API_KEY: &str = "sk_test_mockdeck";
+
+/// Default seed of the generated data.
+pub const DEFAULT_SEED: u64 = 0x00de_c0de;
+
+/// Default number of seeded tasks.
+pub const DEFAULT_TASKS: usize = 6;
+
+/// Default number of seeded task runs.
+pub const DEFAULT_RUNS: usize = 150;
+
+/// Who moves task runs forward (see the [module docs](crate::mock#the-task-run-state-machine)).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StepMode {
+    /// Each `GET /task-runs/{run_id}` moves that run one step before answering, so polling
+    /// (e.g. [`Client::wait_for_task_run`]) sees it progress. The default.
+    #[default]
+    OnPoll,
+    /// Runs move only when you call [`MockDeck::step`] or [`MockDeck::advance`].
+    Manual,
+    /// A background task calls [`MockDeck::step`] every interval of real time (a zero
+    /// interval never steps).
+    Every(Duration),
+}
+
+/// Configures a [`MockDeck`]; build one with [`MockDeck::builder`].
+///
+/// ```
+/// # #[tokio::main] async fn main() {
+/// use deck::mock::{MockDeck, StepMode};
+/// use std::time::Duration;
+///
+/// let mock = MockDeck::builder()
+///     .seed(42)
+///     .runs(1_000)
+///     .step_mode(StepMode::Manual)
+///     .step_duration(Duration::from_secs(10))
+///     .api_key("sk_test_only_this_key")
+///     .start()
+///     .await;
+/// assert_eq!(mock.run_count(), 1_000);
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct MockDeckBuilder {
+    seed: u64,
+    tasks: usize,
+    runs: usize,
+    start_time: Option<DateTime<Utc>>,
+    step_duration: Duration,
+    step_mode: StepMode,
+    api_key: Option<String>,
+}
+
+impl Default for MockDeckBuilder {
+    fn default() -> Self {
+        Self {
+            seed: DEFAULT_SEED,
+            tasks: DEFAULT_TASKS,
+            runs: DEFAULT_RUNS,
+            start_time: None,
+            step_duration: Duration::from_secs(3),
+            step_mode: StepMode::OnPoll,
+            api_key: None,
+        }
+    }
+}
+
+impl MockDeckBuilder {
+    /// Seed of the generated ids and data (default [`DEFAULT_SEED`]). The same seed gives the
+    /// same tasks and runs, and the same ids for runs created afterwards in the same order.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Number of seeded tasks (default 6). With 0 there are no tasks and no seeded runs.
+    pub fn tasks(mut self, n: usize) -> Self {
+        self.tasks = n;
+        self
+    }
+
+    /// Number of seeded task runs (default 150).
+    pub fn runs(mut self, n: usize) -> Self {
+        self.runs = n;
+        self
+    }
+
+    /// The mock clock's start (default: now, to the second). Seeded data lies in the 30 days
+    /// before it; set it to make timestamps reproducible.
+    pub fn start_time(mut self, start: DateTime<Utc>) -> Self {
+        self.start_time = Some(start);
+        self
+    }
+
+    /// How far the mock clock moves per step (default 3 s).
+    pub fn step_duration(mut self, step: Duration) -> Self {
+        self.step_duration = step;
+        self
+    }
+
+    /// Who moves runs forward (default [`StepMode::OnPoll`]).
+    pub fn step_mode(mut self, mode: StepMode) -> Self {
+        self.step_mode = mode;
+        self
+    }
+
+    /// Accept only `Authorization: Bearer <key>` (default: any bearer token). Other keys get
+    /// a 401 with an empty body, as from Deck.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// Seeds the data, binds `127.0.0.1` on a free port and starts serving.
+    ///
+    /// # Panics
+    ///
+    /// Outside a Tokio runtime, or if no loopback port can be bound (see
+    /// [`try_start`](Self::try_start)).
+    pub async fn start(self) -> MockDeck {
+        match self.try_start().await {
+            Ok(mock) => mock,
+            Err(e) => panic!("MockDeck could not bind 127.0.0.1: {e}"),
+        }
+    }
+
+    /// Like [`start`](Self::start), returning the bind error instead of panicking.
+    pub async fn try_start(self) -> std::io::Result<MockDeck> {
+        let start = self
+            .start_time
+            .unwrap_or_else(|| truncate_to_seconds(Utc::now()));
+        let step = TimeDelta::from_std(self.step_duration).unwrap_or(TimeDelta::seconds(3));
+        let world = World::seed(self.seed, self.tasks, self.runs, start, step);
+        let shared = Arc::new(Shared {
+            world: Mutex::new(world),
+            api_key: self.api_key.clone(),
+            step_mode: self.step_mode,
+            requests: AtomicU64::new(0),
+            request_salt: self.seed ^ 0x05ee_df00_d1d5,
+        });
+
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let addr = listener.local_addr()?;
+        let app = routes::app(shared.clone());
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            let stopped = async {
+                let _ = stop_rx.await;
+            };
+            if let Err(e) = axum::serve(listener, axum::ServiceExt::into_make_service(app))
+                .with_graceful_shutdown(stopped)
+                .await
+            {
+                tracing::warn!(error = %e, "MockDeck server stopped with an error");
+            }
+        });
+        let ticker = match self.step_mode {
+            StepMode::Every(period) if !period.is_zero() => {
+                let shared = shared.clone();
+                Some(tokio::spawn(async move {
+                    let mut interval = tokio::time::interval(period);
+                    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                    interval.tick().await; // the first tick is immediate
+                    loop {
+                        interval.tick().await;
+                        shared.lock().step_all();
+                    }
+                }))
+            }
+            _ => None,
+        };
+        Ok(MockDeck {
+            base_url: format!("http://{addr}/v2"),
+            addr,
+            api_key: self
+                .api_key
+                .unwrap_or_else(|| DEFAULT_MOCK_API_KEY.to_string()),
+            shared,
+            stop: Some(stop_tx),
+            server: Some(server),
+            ticker,
+        })
+    }
+}
+
+/// A stateful Deck served on loopback; see the [module docs](crate::mock).
+///
+/// Dropping it stops the server (requests in flight finish first).
+pub struct MockDeck {
+    base_url: String,
+    addr: SocketAddr,
+    api_key: String,
+    shared: Arc<Shared>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+    ticker: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl fmt::Debug for MockDeck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MockDeck")
+            .field("base_url", &self.base_url)
+            .field("step_mode", &self.shared.step_mode)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MockDeck {
+    /// Starts a mock with the default seed data (6 tasks, 150 runs) and [`StepMode::OnPoll`].
+    ///
+    /// # Panics
+    ///
+    /// Outside a Tokio runtime, or if no loopback port can be bound.
+    pub async fn start() -> MockDeck {
+        Self::builder().start().await
+    }
+
+    /// A builder to configure seed data, the clock and authentication.
+    pub fn builder() -> MockDeckBuilder {
+        MockDeckBuilder::default()
+    }
+
+    /// The API root, e.g. `http://127.0.0.1:41234/v2`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The socket address the mock listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The API key [`client`](Self::client) sends: the builder's, else [`DEFAULT_MOCK_API_KEY`].
+    pub fn api_key(&self) -> &str {
+        &self.api_key
+    }
+
+    /// A client builder pointed at the mock with its API key and no retries, to adjust (timeouts,
+    /// a retry policy) before building.
+    pub fn client_builder(&self) -> ClientBuilder {
+        Client::builder()
+            .api_key(self.api_key.clone())
+            .base_url(self.base_url.clone())
+            .retry(RetryPolicy::none())
+    }
+
+    /// A client pointed at the mock (no retries: the mock never fails transiently).
+    ///
+    /// # Panics
+    ///
+    /// If the API key given to [`MockDeckBuilder::api_key`] cannot be sent as a header.
+    pub fn client(&self) -> Client {
+        match self.client_builder().build() {
+            Ok(client) => client,
+            Err(e) => panic!("MockDeck client: {e}"),
+        }
+    }
+
+    /// Moves every active run one step (and the clock by one step duration). Returns how many
+    /// runs changed status.
+    pub fn step(&self) -> usize {
+        self.shared.lock().step_all()
+    }
+
+    /// Calls [`step`](Self::step) `n` times; returns the total number of status changes.
+    pub fn advance(&self, n: usize) -> usize {
+        let mut world = self.shared.lock();
+        (0..n).map(|_| world.step_all()).sum()
+    }
+
+    /// The mock clock's current time.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.shared.lock().now
+    }
+
+    /// Ids of all tasks, newest first (the order of `GET /tasks`).
+    pub fn task_ids(&self) -> Vec<String> {
+        let world = self.shared.lock();
+        world
+            .task_order
+            .iter()
+            .map(|&i| world.tasks[i].id.clone())
+            .collect()
+    }
+
+    /// Number of task runs, seeded and created.
+    pub fn run_count(&self) -> usize {
+        self.shared.lock().runs.len()
+    }
+
+    /// The status of run `run_id` (`None` if there is no such run), without stepping it.
+    pub fn run_status(&self, run_id: &str) -> Option<String> {
+        let world = self.shared.lock();
+        let &i = world.run_index.get(run_id)?;
+        Some(world.runs[i].status.as_str().to_string())
+    }
+
+    /// Number of HTTP requests served so far.
+    pub fn request_count(&self) -> u64 {
+        self.shared.requests.load(Ordering::Relaxed)
+    }
+
+    /// Stops the server and waits until it has finished (in-flight requests complete).
+    pub async fn shutdown(mut self) {
+        self.stop.take();
+        if let Some(ticker) = self.ticker.take() {
+            ticker.abort();
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+    }
+}
+
+impl Drop for MockDeck {
+    fn drop(&mut self) {
+        // Dropping the sender is the shutdown signal.
+        self.stop.take();
+        if let Some(ticker) = self.ticker.take() {
+            ticker.abort();
+        }
+    }
+}
+
+fn truncate_to_seconds(t: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(t)
+}
