@@ -80,3 +80,124 @@ async fn the_key_appears_in_no_debug_display_error_or_log() {
         rendered[1]
     );
 }
+
+/// Credential passwords, interaction answers, session tokens and webhook signing secrets: created
+/// at TRACE level against MockDeck, the marker values appear in no log line, no `Debug` and no
+/// error.
+#[tokio::test]
+async fn request_and_response_secrets_appear_in_no_log_debug_or_error() {
+    use deck::types::{
+        AuthMethod, CreateCredentialRequest, CreateEventDestinationRequest, EventDestinationType,
+        EventType, UpdateCredentialRequest, WebhookConfig,
+    };
+    use serde_json::json;
+    const PASSWORD: &str = "MARKER_PASSWORD_7f3a";
+    const SIGNING: &str = "whsec_MARKERSIGNINGSECRET0000000000";
+
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let mock = deck::mock::MockDeck::start().await;
+    let client = mock.client();
+    let source_id = client.list_sources().limit(1).send().await.unwrap().data[0]
+        .id
+        .clone();
+    let secrets = json!({"username": "ada", "password": PASSWORD});
+
+    let body = CreateCredentialRequest::builder()
+        .source_id(source_id.clone())
+        .auth_method(AuthMethod::UsernamePassword)
+        .auth_credentials(secrets.clone());
+    let request = client.create_credential().body(body.clone());
+    let mut rendered = vec![format!("{body:?}"), format!("{request:?}")];
+    let typed: CreateCredentialRequest = body.try_into().unwrap();
+    rendered.push(format!("{typed:?}"));
+    let credential = request.send().await.unwrap();
+    rendered.push(format!("{credential:?}"));
+
+    let update = UpdateCredentialRequest::builder().auth_credentials(secrets.clone());
+    rendered.push(format!("{update:?}"));
+    client
+        .update_credential()
+        .credential_id(&credential.id)
+        .body(update)
+        .send()
+        .await
+        .unwrap();
+
+    // Refused calls carrying the same secrets: the errors must not echo them.
+    let errors = [
+        client
+            .create_credential()
+            .body(
+                CreateCredentialRequest::builder()
+                    .source_id("src_missing")
+                    .auth_credentials(secrets.clone()),
+            )
+            .send()
+            .await
+            .unwrap_err(),
+        client
+            .update_credential()
+            .credential_id("cred_missing")
+            .body(UpdateCredentialRequest::builder().auth_credentials(secrets.clone()))
+            .send()
+            .await
+            .unwrap_err(),
+        client
+            .submit_task_run_interaction()
+            .run_id("trun_missing")
+            .body(deck::types::SubmitInteractionRequest::builder().input(json!({"code": PASSWORD})))
+            .send()
+            .await
+            .unwrap_err(),
+    ];
+    for e in &errors {
+        rendered.push(format!("{e}"));
+        rendered.push(format!("{e:?}"));
+    }
+
+    let token = client.create_session_token().send().await.unwrap();
+    assert!(!token.token.is_empty());
+    rendered.push(format!("{token:?}"));
+    rendered.push(format!("{:?}", token.as_ref()));
+
+    let destination = CreateEventDestinationRequest::builder()
+        .name("hooks")
+        .type_(EventDestinationType::Webhook)
+        .events(vec![EventType::All])
+        .webhook(Some(
+            WebhookConfig::builder()
+                .url("https://example.invalid/hooks")
+                .secret(Some(SIGNING.to_string()))
+                .try_into()
+                .unwrap(),
+        ));
+    rendered.push(format!("{destination:?}"));
+    let created = client
+        .create_event_destination()
+        .body(destination)
+        .send()
+        .await
+        .unwrap();
+    rendered.push(format!("{created:?}"));
+
+    let log = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        log.contains("request body"),
+        "bodies are logged at TRACE: {log}"
+    );
+    assert!(log.contains("** redacted **"), "and redacted: {log}");
+    rendered.push(log);
+    for text in &rendered {
+        for secret in [PASSWORD, SIGNING, token.token.as_str()] {
+            assert!(!text.contains(secret), "{secret} leaked in: {text}");
+        }
+    }
+}

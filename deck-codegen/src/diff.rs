@@ -909,6 +909,7 @@ mod tests {
             },
             presence,
             int_or_string: false,
+            secret: false,
             constraints: Constraints::default(),
         }
     }

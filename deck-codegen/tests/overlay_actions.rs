@@ -1,6 +1,7 @@
 //! Every action of the vendored `openapi/overlay.json` proves it applied: the surface lines it
 //! lists in `x-expect` (field and parameter types, type names) are in the generated surface with
-//! the whole overlay, and are not without that one action.
+//! the whole overlay, and are not without that one action. A line starting with `!` is the
+//! reverse (what a `remove` action takes away): absent with the action, present without it.
 
 use deck_codegen::{Overlay, generate, load};
 
@@ -33,22 +34,26 @@ fn every_action_produces_its_expected_surface_and_only_with_it() {
     let overlay = Overlay::parse(OVERLAY).unwrap();
     let full = surface(&overlay).expect("the vendored spec generates with the overlay");
     for index in 0..overlay.actions.len() {
+        let target = &overlay.actions[index].target;
         let expected = expectations(&overlay, index);
-        for line in &expected {
-            assert!(
-                full.lines().any(|l| l == line),
-                "action {index} (`{}`): `{line}` is not in the surface",
-                overlay.actions[index].target
-            );
-        }
         let mut without = overlay.clone();
         without.actions.remove(index);
-        if let Some(text) = surface(&without) {
-            for line in &expected {
-                assert!(
-                    !text.lines().any(|l| l == line),
-                    "action {index} (`{}`): `{line}` is there even without the action",
-                    overlay.actions[index].target
+        let without = surface(&without);
+        for line in &expected {
+            let (line, present) = match line.strip_prefix('!') {
+                Some(absent) => (absent, false),
+                None => (line.as_str(), true),
+            };
+            assert_eq!(
+                full.lines().any(|l| l == line),
+                present,
+                "action {index} (`{target}`): `{line}` with the whole overlay"
+            );
+            if let Some(text) = &without {
+                assert_eq!(
+                    text.lines().any(|l| l == line),
+                    !present,
+                    "action {index} (`{target}`): `{line}` without the action"
                 );
             }
         }

@@ -18,6 +18,7 @@ use syn::{Item, ItemMod};
 pub fn apply(file: &mut syn::File, doc: &Value, open_enums: &[OpenEnum]) -> Result<(), String> {
     enums::emit_open_enums(file, open_enums)?;
     types::int_or_string_fields(file, doc)?;
+    types::redacted_debug(file, doc)?;
     types::non_exhaustive_types(file)?;
     sends::private_client_constructors(file)?;
     sends::drop_api_version_header(file)?;

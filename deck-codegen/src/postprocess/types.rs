@@ -8,30 +8,34 @@ use std::collections::BTreeSet;
 use syn::punctuated::Punctuated;
 use syn::{Item, Meta, Token, parse_quote};
 
-/// Where the normaliser marked an integer `x-deck-int-or-string`, as (component, property)
-/// pairs. Parameters are fine as they are (the client only sends them); any other place (array
-/// items, nested inline objects) has no struct field to attach the decoder to and is refused.
-fn int_or_string_properties(doc: &Value) -> Result<BTreeSet<(String, String)>, String> {
-    fn walk(value: &Value, ptr: &str, out: &mut Vec<String>) {
+/// The (component, property) pairs whose schema carries extension `marker: true`. Parameters
+/// are skipped when `parameters_ok`; any other place (array items, nested inline objects) has no
+/// struct field to act on and is refused.
+fn marked_properties(
+    doc: &Value,
+    marker: &str,
+    parameters_ok: bool,
+) -> Result<BTreeSet<(String, String)>, String> {
+    fn walk(value: &Value, marker: &str, ptr: &str, out: &mut Vec<String>) {
         match value {
             Value::Object(obj) => {
-                if obj.get("x-deck-int-or-string") == Some(&Value::Bool(true)) {
+                if obj.get(marker) == Some(&Value::Bool(true)) {
                     out.push(ptr.to_string());
                 }
                 for (k, v) in obj {
-                    walk(v, &format!("{ptr}/{}", escape(k)), out);
+                    walk(v, marker, &format!("{ptr}/{}", escape(k)), out);
                 }
             }
             Value::Array(items) => {
                 for (i, v) in items.iter().enumerate() {
-                    walk(v, &format!("{ptr}/{i}"), out);
+                    walk(v, marker, &format!("{ptr}/{i}"), out);
                 }
             }
             _ => {}
         }
     }
     let mut pointers = Vec::new();
-    walk(doc, "", &mut pointers);
+    walk(doc, marker, "", &mut pointers);
     let mut out = BTreeSet::new();
     for ptr in pointers {
         let parts: Vec<&str> = ptr.split('/').collect();
@@ -46,16 +50,24 @@ fn int_or_string_properties(doc: &Value) -> Result<BTreeSet<(String, String)>, S
             ] => {
                 out.insert((unescape(component), unescape(property)));
             }
-            [.., "parameters", _, "schema"] => {}
+            [.., "parameters", _, "schema"] if parameters_ok => {}
             _ => {
                 return Err(format!(
-                    "at {ptr}: an integer-or-numeric-string here has no struct field to decode it \
-                     (only component properties and parameters are supported)"
+                    "at {ptr}: `{marker}` here has no struct field to act on (only component \
+                     properties{} are supported)",
+                    if parameters_ok { " and parameters" } else { "" }
                 ));
             }
         }
     }
     Ok(out)
+}
+
+/// Where the normaliser marked an integer `x-deck-int-or-string`, as (component, property)
+/// pairs. Parameters are fine as they are (the client only sends them); any other place (array
+/// items, nested inline objects) has no struct field to attach the decoder to and is refused.
+fn int_or_string_properties(doc: &Value) -> Result<BTreeSet<(String, String)>, String> {
+    marked_properties(doc, "x-deck-int-or-string", true)
 }
 
 fn unescape(segment: &str) -> String {
@@ -161,6 +173,93 @@ fn set_deserialize_with(field: &mut syn::Field, decoder: &str) -> Result<(), Str
     Ok(())
 }
 
+/// Rule: a field the overlay marks `x-deck-secret` (passwords, tokens, signing secrets) prints
+/// `** redacted **` in `Debug`: the struct and its `types::builder` twin lose their derived
+/// `Debug` for one that names every field but shows no secret value.
+pub fn redacted_debug(file: &mut syn::File, doc: &Value) -> Result<(), String> {
+    let mut secrets: Vec<(String, String)> = marked_properties(doc, "x-deck-secret", false)?
+        .into_iter()
+        .collect();
+    let mut seen = BTreeSet::new();
+    let types = super::module_mut(file, "types")?;
+    let mut impls = Vec::new();
+    redact_in(super::items_mut(types), &secrets, &mut seen, &mut impls)?;
+    for item in super::items_mut(types).iter_mut() {
+        if let Item::Mod(m) = item
+            && m.ident == "builder"
+            && let Some((_, inner)) = m.content.as_mut()
+        {
+            let mut builder_impls = Vec::new();
+            redact_in(inner, &secrets, &mut BTreeSet::new(), &mut builder_impls)?;
+            inner.extend(builder_impls);
+        }
+    }
+    super::items_mut(types).extend(impls);
+    secrets.retain(|pair| !seen.contains(pair));
+    match secrets.first() {
+        None => Ok(()),
+        Some((component, property)) => Err(format!(
+            "at /components/schemas/{}/properties/{}: no generated struct field for this secret",
+            escape(component),
+            escape(property)
+        )),
+    }
+}
+
+fn redact_in(
+    items: &mut [Item],
+    secrets: &[(String, String)],
+    seen: &mut BTreeSet<(String, String)>,
+    impls: &mut Vec<Item>,
+) -> Result<(), String> {
+    for item in items.iter_mut() {
+        let Item::Struct(s) = item else { continue };
+        let struct_key = key(&s.ident.to_string());
+        let secret_of = |field: &syn::Field| -> Option<(String, String)> {
+            let wire = wire_name(field)?;
+            secrets
+                .iter()
+                .find(|(c, p)| key(c) == struct_key && *p == wire)
+                .cloned()
+        };
+        let secret_fields: Vec<(String, String)> = s.fields.iter().filter_map(secret_of).collect();
+        if secret_fields.is_empty() {
+            continue;
+        }
+        seen.extend(secret_fields);
+        for attr in s.attrs.iter_mut().filter(|a| a.path().is_ident("derive")) {
+            let derives = attr
+                .parse_args_with(Punctuated::<syn::Path, Token![,]>::parse_terminated)
+                .map_err(|e| format!("an unreadable derive on `{}`: {e}", s.ident))?;
+            let kept: Punctuated<syn::Path, Token![,]> = derives
+                .into_iter()
+                .filter(|p| p.segments.last().is_none_or(|seg| seg.ident != "Debug"))
+                .collect();
+            *attr = parse_quote!(#[derive(#kept)]);
+        }
+        let ident = &s.ident;
+        let name = ident.to_string();
+        let generics = &s.generics;
+        let fields = s.fields.iter().filter_map(|f| {
+            let field = f.ident.as_ref()?;
+            let label = field.to_string();
+            Some(if secret_of(f).is_some() {
+                quote::quote!(.field(#label, &"** redacted **"))
+            } else {
+                quote::quote!(.field(#label, &self.#field))
+            })
+        });
+        impls.push(parse_quote! {
+            impl #generics ::std::fmt::Debug for #ident #generics {
+                fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                    f.debug_struct(#name) #(#fields)* .finish()
+                }
+            }
+        });
+    }
+    Ok(())
+}
+
 /// Rule: every public struct and enum in `types` is `#[non_exhaustive]`, so a field or value
 /// Deck adds is a minor release of this crate, not a breaking one (build values with the
 /// generated `builder()`s).
@@ -229,6 +328,52 @@ mod tests {
         let err = int_or_string_fields(&mut file, &missing).unwrap_err();
         assert!(
             err.contains("/components/schemas/Gone/properties/n"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn secret_fields_are_redacted_in_debug_on_the_type_and_its_builder() {
+        let mut file: syn::File = syn::parse_str(
+            r#"pub mod types {
+                #[derive(::serde::Deserialize, Clone, Debug, PartialEq)]
+                pub struct Login { pub user: String, pub password: Option<String> }
+                pub mod builder {
+                    #[derive(Clone, Debug)]
+                    pub struct Login { user: Result<String, String>, password: Result<Option<String>, String> }
+                }
+            }"#,
+        )
+        .unwrap();
+        let doc = json!({"components": {"schemas": {"Login": {"properties": {
+            "user": {"type": "string"}, "password": {"type": "string", "x-deck-secret": true}}}}}});
+        redacted_debug(&mut file, &doc).unwrap();
+        let text = fixture::render(&file);
+        assert!(
+            text.contains(&fixture::squash(
+                "#[derive(::serde::Deserialize, Clone, PartialEq)]"
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains(&fixture::squash("#[derive(Clone)]")),
+            "{text}"
+        );
+        assert_eq!(
+            text.matches(&fixture::squash(r#".field("password", &"** redacted **")"#))
+                .count(),
+            2,
+            "{text}"
+        );
+        assert!(
+            text.contains(&fixture::squash(r#".field("user", &self.user)"#)),
+            "{text}"
+        );
+        let missing = json!({"components": {"schemas": {"Gone": {"properties": {
+            "token": {"type": "string", "x-deck-secret": true}}}}}});
+        let err = redacted_debug(&mut file, &missing).unwrap_err();
+        assert!(
+            err.contains("/components/schemas/Gone/properties/token"),
             "{err}"
         );
     }

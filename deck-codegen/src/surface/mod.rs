@@ -135,6 +135,8 @@ pub struct Field {
     pub presence: Presence,
     /// Decoded from a number or a numeric string (Deck's ASP.NET integers).
     pub int_or_string: bool,
+    /// Shown as `** redacted **` in `Debug` (the overlay's `x-deck-secret`).
+    pub secret: bool,
     /// What the spec allows (enforced by the server on requests).
     pub constraints: Constraints,
 }

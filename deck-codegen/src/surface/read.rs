@@ -258,6 +258,7 @@ fn field(f: &syn::Field, prop: Option<&Value>, doc: &Value) -> Field {
         ty: render(&f.ty),
         presence,
         int_or_string,
+        secret: prop.and_then(|p| p.get("x-deck-secret")) == Some(&Value::Bool(true)),
         constraints: prop.map(|p| constraints(p, doc)).unwrap_or_default(),
     }
 }

@@ -114,6 +114,9 @@ impl Surface {
                         if f.int_or_string {
                             notes.push("number or numeric string".into());
                         }
+                        if f.secret {
+                            notes.push("secret: redacted in Debug".into());
+                        }
                         notes.extend(f.constraints.render());
                         let notes = if notes.is_empty() {
                             String::new()
