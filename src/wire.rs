@@ -45,6 +45,23 @@ where
     d.deserialize_option(OptionVisitor(PhantomData))
 }
 
+/// An argument of `Client::__call_operation` (spec-driven tests), decoded into the setter's type.
+#[cfg(feature = "mock")]
+pub(crate) fn argument<T: serde::de::DeserializeOwned>(
+    name: &str,
+    value: &serde_json::Value,
+) -> Result<T, crate::Error> {
+    serde_json::from_value(value.clone())
+        .map_err(|e| crate::Error::InvalidRequest(format!("argument `{name}`: {e}")))
+}
+
+/// A decoded success body, re-serialised for `Client::__call_operation`.
+#[cfg(feature = "mock")]
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, crate::Error> {
+    serde_json::to_value(value)
+        .map_err(|e| crate::Error::InvalidRequest(format!("re-serialising the body: {e}")))
+}
+
 struct IntVisitor<T>(PhantomData<T>);
 
 impl<T> Visitor<'_> for IntVisitor<T>

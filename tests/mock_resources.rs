@@ -1,6 +1,7 @@
 //! MockDeck's resources beyond tasks and task runs (agents, sources, credentials, sessions, event
-//! destinations, events, storage, tokens, task writes), over raw HTTP: the generated client does
-//! not have these operations yet.
+//! destinations, events, storage, tokens, task writes), over raw HTTP, so MockDeck's wire
+//! behaviour (statuses, error codes, headers) is pinned independently of the generated client
+//! (`every_operation.rs` drives every operation through the client).
 
 use chrono::{DateTime, TimeZone, Utc};
 use deck::mock::{MockDeck, StepMode};

@@ -3,6 +3,7 @@
 //! so a progenitor upgrade that changes its output fails the build instead of generating
 //! something subtly different.
 
+pub mod dispatch;
 pub mod enums;
 pub mod httpmock;
 pub mod pages;
@@ -26,6 +27,8 @@ pub fn apply(file: &mut syn::File, doc: &Value, open_enums: &[OpenEnum]) -> Resu
     // Pagination copies the builders' fields (options included), so it runs before `send` is
     // rewritten but after the options field exists.
     pages::pagination(file, doc)?;
+    // The dispatcher calls the builders' setters and `send`, whatever `send` has become.
+    dispatch::operation_dispatch(file, doc)?;
     sends::send_through_transport(file)?;
     Ok(())
 }
@@ -104,6 +107,25 @@ pub(crate) fn client_methods(file: &syn::File) -> Vec<(String, String)> {
         }
     }
     out
+}
+
+/// The spec operation whose `operationId` is `method` (joined by [`key`]).
+pub(crate) fn spec_operation<'a>(
+    doc: &'a Value,
+    method: &str,
+) -> Option<(String, String, &'a Value)> {
+    for (path, item) in doc.get("paths")?.as_object()? {
+        for verb in crate::normalize::HTTP_METHODS {
+            if let Some(op) = item.get(*verb)
+                && op["operationId"]
+                    .as_str()
+                    .is_some_and(|id| key(id) == key(method))
+            {
+                return Some((verb.to_string(), path.clone(), op));
+            }
+        }
+    }
+    None
 }
 
 #[cfg(test)]

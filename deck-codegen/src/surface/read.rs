@@ -120,7 +120,7 @@ pub fn read(file: &syn::File, doc: &Value, open_enums: &[OpenEnum]) -> Result<Su
     let mut request_roots = BTreeSet::new();
     let mut response_roots = BTreeSet::new();
     for (method_name, builder) in postprocess::client_methods(file) {
-        let (http_method, path, op) = spec_operation(doc, &method_name)
+        let (http_method, path, op) = postprocess::spec_operation(doc, &method_name)
             .ok_or_else(|| format!("client method `{method_name}` has no operation in the spec"))?;
         let fields = builder_struct(builder_items, &builder)
             .ok_or_else(|| format!("no builder struct `{builder}`"))?;
@@ -342,22 +342,6 @@ fn constraints(schema: &Value, doc: &Value) -> Constraints {
         max_items: int("maxItems"),
         values,
     }
-}
-
-/// The spec operation whose `operationId` is `method` (joined by [`key`]).
-fn spec_operation<'a>(doc: &'a Value, method: &str) -> Option<(String, String, &'a Value)> {
-    for (path, item) in doc.get("paths")?.as_object()? {
-        for verb in crate::normalize::HTTP_METHODS {
-            if let Some(op) = item.get(*verb)
-                && op["operationId"]
-                    .as_str()
-                    .is_some_and(|id| key(id) == key(method))
-            {
-                return Some((verb.to_string(), path.clone(), op));
-            }
-        }
-    }
-    None
 }
 
 fn builder_struct<'a>(
