@@ -18,6 +18,8 @@ pub mod error;
 pub mod ext;
 mod retry;
 pub mod runs;
+#[cfg(feature = "schemars")]
+pub mod schema;
 mod transport;
 mod wire;
 
@@ -26,6 +28,12 @@ pub use error::{ApiError, Error, ErrorBody, ErrorKind, Result};
 pub use ext::Include;
 pub use generated::{ByteStream, Client, ResponseValue, builder, types};
 pub use retry::RetryPolicy;
+#[cfg(feature = "schemars")]
+pub use schema::json_schema;
+/// The `schemars` this crate derives with (feature `schemars`): derive `JsonSchema` through it
+/// so the versions match.
+#[cfg(feature = "schemars")]
+pub use schemars;
 
 #[cfg(feature = "mock")]
 pub mod mock;

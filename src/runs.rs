@@ -5,6 +5,8 @@ use crate::Client;
 use crate::error::Error;
 use crate::ext::{Include, Section};
 use crate::types::{RunStatus, Screenshot, TaskRun, TaskRunStorageItem};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::time::Duration;
@@ -23,6 +25,33 @@ impl RunStatus {
 }
 
 impl TaskRun {
+    /// The run's output decoded as `T` (the type its task's `output_schema` describes; see
+    /// [`deck::json_schema`](crate::json_schema) with feature `schemars`).
+    ///
+    /// Fails with [`Error::Output`] when the run has no output (not finished, failed, or a task
+    /// without extraction) or when the output does not match `T`, naming the first field that
+    /// does not (`line_items[2].amount: invalid type: string "12x", expected f64`).
+    pub fn output_as<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        let output = match &self.output {
+            Some(output) if !output.is_null() => output,
+            _ => {
+                return Err(Error::Output {
+                    run_id: self.id.clone(),
+                    message: format!("has no output (status `{}`)", self.status),
+                });
+            }
+        };
+        serde_path_to_error::deserialize(output).map_err(|e| Error::Output {
+            run_id: self.id.clone(),
+            message: format!(
+                "output does not match `{}`: {}: {}",
+                std::any::type_name::<T>(),
+                e.path(),
+                e.inner()
+            ),
+        })
+    }
+
     /// The captured files: [`Section::NotRequested`] unless fetched with [`Include::STORAGE`].
     pub fn storage_section(&self) -> Section<&[TaskRunStorageItem]> {
         match &self.storage {
@@ -37,6 +66,27 @@ impl TaskRun {
             Some(artifacts) => Section::Returned(&artifacts.screenshots),
             None => Section::NotRequested,
         }
+    }
+}
+
+/// A value serialised for a builder setter; the serialisation error, if any, surfaces from
+/// `send()` as [`Error::InvalidRequest`].
+struct Serialized(Result<serde_json::Value, serde_json::Error>);
+
+impl TryFrom<Serialized> for Option<serde_json::Value> {
+    type Error = serde_json::Error;
+    fn try_from(value: Serialized) -> Result<Self, Self::Error> {
+        value.0.map(Some)
+    }
+}
+
+impl crate::builder::RunTask<'_> {
+    /// Sets the run's `input` from any serialisable value (the type its task's `input_schema`
+    /// describes). Same as `.body_map(|b| b.input(serde_json::to_value(input)))`; a value that
+    /// does not serialise makes `send()` fail with [`Error::InvalidRequest`].
+    pub fn input<T: Serialize + ?Sized>(self, input: &T) -> Self {
+        let value = Serialized(serde_json::to_value(input));
+        self.body_map(|b| b.input(value))
     }
 }
 

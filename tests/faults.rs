@@ -594,4 +594,3 @@ fn plain_http_is_refused_unless_loopback_or_opted_in() {
     assert!(build("https://api.deck.co/v2", false).is_ok());
     assert!(build("not a url", false).is_err());
 }
-

@@ -118,9 +118,10 @@
 //!   session answers it unchanged; runs created without `session_id` get none (Deck would start
 //!   one);
 //! - a task reset sends the task back to `learning`; a task created through the API answers its
-//!   runs with a placeholder per `output_schema` property (`""`, `0`, `false`, `[]`, `{}`) and
-//!   stores no files; `extraction` and `settings` are checked, not kept (the task object has
-//!   neither);
+//!   runs with a placeholder per `output_schema` property (`""`, `0`, `false`, the first `enum`
+//!   value; nested objects, one-item arrays and `$ref`s followed, so the output decodes as the
+//!   type a schema from `deck::json_schema` describes) and stores no files; `extraction` and
+//!   `settings` are checked, not kept (the task object has neither);
 //! - new event destinations are `active` at once (MockDeck never contacts them), their
 //!   deliveries list stays empty, and only the documented configuration fields are answered
 //!   (`webhook.url`, not its `secret` or `custom_headers`);

@@ -7,7 +7,7 @@ use super::state::{
     finish_success, mfa_interaction, new_id,
 };
 use chrono::{DateTime, Datelike, TimeDelta, Utc};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use std::collections::HashMap;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -705,27 +705,64 @@ pub(crate) fn task_files(
     }
 }
 
-/// Output for a task made through the API: each `output_schema` property, with a placeholder of
-/// its type.
+/// Output for a task made through the API (MockDeck's invention: Deck's agent reads the page):
+/// a placeholder of each `output_schema` property's type, following nested objects, arrays'
+/// `items` (one element), `enum` (the first value), `["T", "null"]` types (`T`) and local `$ref`s.
 pub(crate) fn placeholder_output(schema: &Value) -> Value {
-    let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
-        return json!({});
-    };
-    let output: Map<String, Value> = properties
+    match placeholder(schema, schema, 0) {
+        Value::Object(output) => Value::Object(output),
+        _ => json!({}),
+    }
+}
+
+fn placeholder(root: &Value, schema: &Value, depth: usize) -> Value {
+    if depth > 16 {
+        return Value::Null;
+    }
+    if let Some(target) = schema
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix('#'))
+        .and_then(|pointer| root.pointer(pointer))
+    {
+        return placeholder(root, target, depth + 1);
+    }
+    if let Some(first) = schema.get("enum").and_then(|e| e.get(0)) {
+        return first.clone();
+    }
+    if let Some(first) = ["anyOf", "oneOf", "allOf"]
         .iter()
-        .map(|(name, property)| {
-            let value = match property.get("type").and_then(Value::as_str) {
-                Some("string") => json!(""),
-                Some("number" | "integer") => json!(0),
-                Some("boolean") => json!(false),
-                Some("array") => json!([]),
-                Some("object") => json!({}),
-                _ => Value::Null,
-            };
-            (name.clone(), value)
-        })
-        .collect();
-    Value::Object(output)
+        .find_map(|k| schema.get(*k).and_then(|v| v.get(0)))
+    {
+        return placeholder(root, first, depth + 1);
+    }
+    let ty = match schema.get("type") {
+        Some(Value::Array(types)) => types
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|t| *t != "null"),
+        Some(t) => t.as_str(),
+        None => None,
+    };
+    match ty {
+        Some("string") => json!(""),
+        Some("number" | "integer") => json!(0),
+        Some("boolean") => json!(false),
+        Some("array") => match schema.get("items") {
+            Some(items) => json!([placeholder(root, items, depth + 1)]),
+            None => json!([]),
+        },
+        Some("object") | None if schema.get("properties").is_some() => {
+            let properties = schema["properties"].as_object().into_iter().flatten();
+            Value::Object(
+                properties
+                    .map(|(name, p)| (name.clone(), placeholder(root, p, depth + 1)))
+                    .collect(),
+            )
+        }
+        Some("object") => json!({}),
+        _ => Value::Null,
+    }
 }
 
 fn rng_pick<'a, T>(rng: &mut fastrand::Rng, items: &'a [T]) -> &'a T {
@@ -743,6 +780,25 @@ fn money(rng: &mut fastrand::Rng, min_cents: u64, max_cents: u64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders_follow_nesting_nullable_types_enums_and_refs() {
+        let schema = json!({
+            "type": "object",
+            "properties": {
+                "total": {"type": ["number", "null"]},
+                "currency": {"type": "string", "enum": ["USD", "EUR"]},
+                "lines": {"type": "array", "items": {"$ref": "#/$defs/Line"}},
+                "meta": {"type": "object", "properties": {"pages": {"type": "integer"}}}
+            },
+            "$defs": {"Line": {"type": "object", "properties": {"label": {"type": "string"}}}}
+        });
+        assert_eq!(
+            placeholder_output(&schema),
+            json!({"total": 0, "currency": "USD", "lines": [{"label": ""}], "meta": {"pages": 0}})
+        );
+        assert_eq!(placeholder_output(&json!({"type": "string"})), json!({}));
+    }
 
     #[test]
     fn seeding_is_deterministic() {

@@ -44,6 +44,11 @@ fn open_enum(e: &OpenEnum) -> TokenStream {
             .iter()
             .map(move |alias| quote!(#alias => Self::#variant,))
     });
+    let schema_doc = format!(
+        "{} Known values: {}; others may be added.",
+        e.description.as_deref().unwrap_or(name),
+        wires.join(", ")
+    );
     let doc = format!(
         "{}\n\nOpen enum: a value Deck adds later decodes into [`{name}::Unknown`] instead of \
          failing the response.",
@@ -104,6 +109,21 @@ fn open_enum(e: &OpenEnum) -> TokenStream {
                 Ok(Self::from(value.as_ref()))
             }
         }
+
+        /// Any string: the known values are listed, and others are accepted as `Unknown`.
+        #[cfg(feature = "schemars")]
+        impl ::schemars::JsonSchema for #ident {
+            fn schema_name() -> ::std::borrow::Cow<'static, str> {
+                #name.into()
+            }
+            fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
+                ::schemars::json_schema!({
+                    "type": "string",
+                    "description": #schema_doc,
+                    "examples": [#(#wires),*],
+                })
+            }
+        }
     }
 }
 
@@ -137,6 +157,12 @@ mod tests {
             "{text}"
         );
         assert!(text.contains(&fixture::squash("Unknown(::std::string::String)")));
+        assert!(
+            text.contains(&fixture::squash(
+                "#[cfg(feature = \"schemars\")] impl ::schemars::JsonSchema for RunStatus"
+            )),
+            "{text}"
+        );
         let types = super::super::module(&file, "types").unwrap();
         assert!(
             types

@@ -21,6 +21,7 @@ pub fn apply(file: &mut syn::File, doc: &Value, open_enums: &[OpenEnum]) -> Resu
     types::int_or_string_fields(file, doc)?;
     types::redacted_debug(file, doc)?;
     types::non_exhaustive_types(file)?;
+    types::json_schema_derives(file)?;
     sends::private_client_constructors(file)?;
     sends::drop_api_version_header(file)?;
     sends::builder_options(file)?;

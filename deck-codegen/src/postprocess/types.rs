@@ -278,11 +278,72 @@ pub fn non_exhaustive_types(file: &mut syn::File) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether `attrs` hold a `#[derive(...)]` naming `name` (by its last path segment).
+fn derives(attrs: &[syn::Attribute], name: &str) -> Result<bool, String> {
+    for attr in attrs.iter().filter(|a| a.path().is_ident("derive")) {
+        let paths = attr
+            .parse_args_with(Punctuated::<syn::Path, Token![,]>::parse_terminated)
+            .map_err(|e| format!("unreadable derive: {e}"))?;
+        if paths
+            .iter()
+            .any(|p| p.segments.last().is_some_and(|s| s.ident == name))
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Rule: with the `schemars` feature, every type in `types` that derives serde's `Deserialize`
+/// also derives `schemars::JsonSchema`, so the schema follows the same serde attributes as the
+/// wire (renames, optional fields). Open enums implement it by hand (see `enums`).
+pub fn json_schema_derives(file: &mut syn::File) -> Result<(), String> {
+    let types = super::module_mut(file, "types")?;
+    for item in super::items_mut(types) {
+        let attrs = match item {
+            Item::Struct(s) => &mut s.attrs,
+            Item::Enum(e) => &mut e.attrs,
+            _ => continue,
+        };
+        if derives(attrs, "Deserialize")? {
+            attrs.push(parse_quote!(
+                #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+            ));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::fixture;
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn serde_types_derive_json_schema_under_the_feature() {
+        let mut file: syn::File = syn::parse_str(
+            r#"
+            pub mod types {
+                #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+                pub struct Agent { pub id: String }
+                #[derive(Clone, Debug)]
+                pub enum RunStatus { Queued, Unknown(String) }
+                pub mod builder { pub struct Agent { id: Result<String, String> } }
+            }
+            "#,
+        )
+        .unwrap();
+        json_schema_derives(&mut file).unwrap();
+        let text = fixture::render(&file);
+        let derive =
+            fixture::squash(r#"#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]"#);
+        assert_eq!(text.matches(&derive).count(), 1, "{text}");
+        assert!(
+            text.contains(&fixture::squash(&format!("{derive} pub struct Agent"))),
+            "{text}"
+        );
+    }
 
     #[test]
     fn int_or_string_fields_get_the_lenient_decoder() {
