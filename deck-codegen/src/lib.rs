@@ -217,6 +217,26 @@ pub(crate) mod tests {
     fn the_vendored_overlay_applies_without_dangling_targets() {
         let spec = load(SPEC, Some(&Overlay::parse(OVERLAY).unwrap())).unwrap();
         assert_eq!(spec.overlay.dangling_messages(), Vec::<String>::new());
+        // The overlay fills gaps; the one value it replaces on purpose is the `JsonElement` (any
+        // JSON) of the run's `interaction`, typed as `Interaction`. `spec diff` reports any other.
+        let overridden: Vec<(usize, &str)> = spec
+            .overlay
+            .overrides()
+            .map(|(a, o)| (a.index, o.pointer.as_str()))
+            .collect();
+        assert_eq!(
+            overridden,
+            [
+                (
+                    3,
+                    "/components/schemas/GetTaskRunResponse/properties/interaction/oneOf/1/$ref"
+                ),
+                (
+                    3,
+                    "/components/schemas/ListTaskRunData/properties/interaction/oneOf/1/$ref"
+                )
+            ]
+        );
         assert_eq!(spec.raw, serde_json::from_str::<Value>(SPEC).unwrap());
     }
 }
