@@ -1,7 +1,8 @@
 //! `deck-codegen`: Deck's OpenAPI spec → the `deck-api` Rust client, as `prost-build` is to
-//! `prost`. The crate `deck-api` calls it from its build script ([`build::run`]); its `xtask`
-//! calls the same functions for the surface snapshot, the spec diff and the drift check, so
-//! there is one model of the API: the one the generator itself decided.
+//! `prost`. The crate `deck-api` calls it from its build script ([`build::run`], which can also
+//! generate from a newer Deck spec named by `DECK_API_SPEC`); its `xtask` calls the same
+//! functions for the surface snapshot, the spec diff ([`diff`]: two verdicts per change) and the
+//! drift check, so there is one model of the API: the one the generator itself decided.
 //!
 //! The pipeline:
 //!
