@@ -1,5 +1,6 @@
 //! Generates the Deck client from `openapi/v2.json` and `openapi/overlay.json` at build time,
-//! with `deck-codegen` (this workspace's generator crate; see its docs for the pipeline).
+//! with `deck-codegen` (this workspace's generator crate; see its docs for the pipeline). Set
+//! `DECK_API_SPEC=/abs/path/v2.json` to generate from another Deck spec (see the README).
 
 fn main() {
     let manifest_dir = std::path::PathBuf::from(

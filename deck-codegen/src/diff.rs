@@ -1,72 +1,198 @@
-//! `spec diff`: what changed for a Rust user of `deck` between two specs, and whether it breaks
-//! their code.
+//! `spec diff`: what changed between two specs, and two verdicts on every change.
 //!
 //! Both specs go through the whole generator (overlay, normaliser, progenitor, post-processing)
-//! and the diff compares the two [`Surface`]s it produced, so it sees the API the way the
+//! and the diff compares the two [`Surface`](crate::Surface)s it produced, so it sees the API the way the
 //! generated code spells it: `type: [string, null]` and `anyOf: [string, null]` are the same
-//! `Option<String>`, and a field typed by the overlay is compared as that type.
+//! `Option<String>`, and a field typed by the overlay is compared as that type. The surface also
+//! carries the wire facts the generator used (method, path, success statuses, constraints,
+//! webhooks, the paginator's page size), so the diff sees what goes over the wire too.
 //!
-//! # Breaking rules
+//! # Two verdicts
 //!
-//! A change is *breaking* when code written against the old client may stop compiling, or a call
-//! that used to work may now fail. "Response" means the type is reachable from any response body
-//! (errors included); "request" means reachable from a parameter or request body; a type used in
-//! both gets both rule sets, and an unused type is treated as both.
+//! - **breaking** (for deployed clients): a program already built from the *old* spec misbehaves
+//!   against a server that follows the *new* one: a call now fails (404, 400), a response or a
+//!   webhook payload no longer decodes, or the server silently ignores what it sends.
+//! - **source-breaking**: regenerating the client from the new spec breaks code that uses it:
+//!   it no longer compiles, or a call that used to work now fails in `send()` (a required
+//!   setter it never called).
 //!
-//! | kind | breaking when |
-//! |---|---|
-//! | `operation_added` | never |
-//! | `operation_removed` | always (the method disappears) |
-//! | `operation_moved` (same operationId, new method/path) | never (the method keeps its name) |
-//! | `pagination_added` | never |
-//! | `pagination_removed` | always (the paginator methods disappear) |
-//! | `parameter_added` | the parameter is required |
-//! | `parameter_removed` | always (the setter disappears) |
-//! | `parameter_renamed` (removed + added, same location and type) | always |
-//! | `parameter_retyped` | always |
-//! | `parameter_made_required` | always |
-//! | `parameter_made_optional` | never |
-//! | `request_body_added` | the body is required |
-//! | `request_body_removed`, `request_body_retyped`, `request_body_made_required` | always |
-//! | `request_body_made_optional` | never |
-//! | `response_status_added` | never |
-//! | `response_status_removed` | always (a declared success status) |
-//! | `response_retyped` | always (the success body type changed) |
-//! | `type_added` | never |
-//! | `type_removed`, `type_retyped` (e.g. struct → enum) | always |
-//! | `field_added` | the field is required and the type is used in requests |
-//! | `field_removed`, `field_retyped` | always |
-//! | `field_made_required` | request: always; response: when not nullable (`Option<T>` → `T`) |
-//! | `field_made_optional` | response: when not nullable (`T` → `Option<T>`); request: never |
-//! | `field_made_nullable` | response: when required (`T` → `Option<T>`); request: never |
-//! | `field_made_non_nullable` | when required (response: `Option<T>` → `T`; request: `None` no longer accepted) |
-//! | `enum_value_added` | never for open enums (every string enum in this crate is open: unknown values decode into `Unknown(String)`); for a closed enum, when used in responses |
-//! | `enum_value_removed` | always (the variant disappears) |
+//! They are independent: an operation that moves to a new path breaks every deployed binary
+//! but no source (the method keeps its name); a response field made optional breaks both
+//! (`T` → `Option<T>` in source, and deployed clients fail to decode a body without it); a new
+//! value in an open enum breaks neither.
+//!
+//! "Request side" means a type reachable from a parameter or request body; "response side" one
+//! reachable from a response body (errors included) or a webhook payload (received too). A type
+//! used on both sides gets both rule sets, and an unused type is treated as both.
+//!
+//! # Rules
+//!
+//! | kind | breaking (deployed clients) | source-breaking | example |
+//! |---|---|---|---|
+//! | `operation_added` | no | no | `GET /sessions` appears |
+//! | `operation_removed` | yes: the route is gone | yes: the method disappears | `GET /test` removed |
+//! | `operation_moved` (same operationId, new method or path) | yes, unless only path-parameter names changed in the template | no: the method keeps its name | `listTaskRuns` moves from `GET /task-runs` to `GET /runs` |
+//! | `pagination_added` | no | no | a list gains `cursor` |
+//! | `pagination_removed` | yes: the cursor protocol deployed paginators follow is gone | yes: `items()`/`pages()` disappear | `cursor` dropped from a list |
+//! | `page_size_lowered` | yes: deployed paginators still ask for the old size, which the new spec refuses | no: the regenerated paginator asks for the new one | `limit` maximum 100 → 50 |
+//! | `page_size_raised` | no | no | `limit` maximum 50 → 100 |
+//! | `parameter_added` | when required | when required | a required `region` query parameter |
+//! | `parameter_removed` | yes: the server ignores it (a filter silently stops filtering) | yes: the setter disappears | `workflow_id` filter removed |
+//! | `parameter_renamed` (removed + added, same location and type) | yes, except a path parameter (its name is not on the wire) | yes: the setter is renamed | `starting_after` → `cursor` |
+//! | `parameter_retyped` | unless the new type accepts every value of the old one | yes | query `status`: `String` → `TaskStatus` (deployed: yes); `i32` → `String` (deployed: no) |
+//! | `parameter_made_required` | yes | yes | `agent_id` now required |
+//! | `parameter_made_optional` | no | no | `agent_id` now optional |
+//! | `request_body_added` | when required | when required | `POST /tasks/{id}/reset` now takes a body |
+//! | `request_body_removed` | yes | yes: the `body` setter disappears | |
+//! | `request_body_retyped` | unless the new type accepts every old body (e.g. only renamed) | yes | `RunTaskRequest` → `RunRequest` |
+//! | `request_body_made_required` | yes | yes | |
+//! | `request_body_made_optional` | no | no | |
+//! | `response_status_added` | no | no | `200` beside `201` |
+//! | `response_status_removed` | no while another 2xx remains: any 2xx decodes as the success type; yes when none is left | the same | `201` → `200` (removed + added: neither) |
+//! | `response_retyped` | unless the old type decodes every new body (e.g. only renamed) | yes | `Run` → `RunV2` |
+//! | `webhook_added` | no | no | `webhook session.idle` appears |
+//! | `webhook_removed` | yes: deployed receivers wait for events that never come | yes: its typed event disappears | `task_run.pending` removed |
+//! | `webhook_retyped` (payload type changed) | unless the old payload type decodes every new payload | yes | `TaskRunEvent` → `RunEvent` |
+//! | `type_added` | no | no | `WorkflowRunData` appears |
+//! | `type_removed` | no: the places that used it change, and are reported | yes: the type disappears | `ApiKeyCheck` removed |
+//! | `type_retyped` (struct → enum, …) | yes | yes | struct → open enum |
+//! | `field_added` | when required in a request type | when required in a request type | new required `RunTaskRequest.mode` |
+//! | `field_removed` | request: yes (the server ignores it); response: unless it was optional | yes: the field disappears | `TaskRun.workflow_id` (required, nullable) removed: both |
+//! | `field_retyped` | response: unless the old type decodes every new value; request: unless the new type accepts every old value | yes | response `String` → open enum: source only; `String` → `i64`: both |
+//! | `field_made_required` | request: yes (deployed clients omit it) | request: yes; response: when `Option<T>` → `T` | response `Option<T>` → `T`: source only |
+//! | `field_made_optional` | response: yes (deployed clients fail to decode a body without it) | response: when `T` → `Option<T>` | response `T` → `Option<T>`: both; nullable → optional: deployed only |
+//! | `field_made_nullable` | response: yes (deployed clients fail on `null`) | response: yes (`T` → `Option<T>`) | |
+//! | `field_made_non_nullable` | request: yes (deployed clients may send `null`) | yes (`Option<T>` → `T`) | |
+//! | `field_made_int_or_string` (a plain integer that may now be a numeric string) | response: yes (deployed clients reject `"123"`) | no: the same Rust integer | |
+//! | `field_made_plain_int` (`[integer, string]` → `integer`) | no: deployed clients accept both | no | |
+//! | `constraint_tightened` | request side: yes (a deployed client may send what the new spec refuses) | no | `maximum` 100 → 50, `minimum` raised, `maxLength`/`maxItems` lowered, `minLength`/`minItems` raised, `pattern` or `uniqueItems` added, `multipleOf` made stricter |
+//! | `constraint_relaxed` | response side, when the old Rust type checks it while decoding (a constrained-string newtype): yes | no | `maxLength` 10 → 20 on a request field: neither |
+//! | `constraint_changed` (`pattern`, `multipleOf` to an unrelated value) | request side: yes; response side: as `constraint_relaxed` | no | `pattern` `^a` → `^b` |
+//! | `enum_value_added` | a closed enum in a response (every string enum in `deck` is open: unknown values decode into `Unknown(String)`) | no: generated enums are `#[non_exhaustive]` | run status `review_required` |
+//! | `enum_value_removed` | request side: yes (deployed clients may still send it) | yes: the variant disappears | `cancelling` → `canceling` |
+//!
+//! Error statuses are not part of the surface: every error status decodes into `ErrorBody`.
+//! Enum values allowed in a parameter or field are diffed on their enum type (`enum_value_*`),
+//! not again as constraints.
+//!
+//! # Overlay findings
+//!
+//! Beside the changes, a report lists the overlay actions whose target matches nothing in the
+//! new spec (*dangling*: what they typed falls back to Deck's plain shapes; `spec check` fails)
+//! and the values of the new spec the overlay now replaces (*overrides* the old spec did not
+//! have: the generated client follows the overlay there, Deck's server follows its spec).
 
-use crate::surface::{
-    Field, Kind as TypeKind, Operation, Param, Presence, Surface, TypeDef, Usage,
-};
+mod rules;
+mod wire;
+
+use crate::overlay;
+use crate::{Spec, SpecError};
 use serde_json::{Value, json};
-use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-/// The breaking rules in brief, for `--help`.
+pub use rules::diff;
+
+/// The rules in brief, for `--help`.
 pub const RULES: &str = "\
-Breaking rules (computed on the normalised specs, i.e. on the Rust types users see):
-  breaking:     operation removed; pagination removed; parameter removed, renamed or retyped;
-                parameter made required or a new required parameter; request body removed,
-                retyped or made required (or a new required body); success (2xx) status removed
-                or its body retyped; type removed or retyped; field removed or retyped;
-                response field made optional or nullable (T -> Option<T>) or made required /
-                non-nullable (Option<T> -> T); request field made required or non-nullable, or a
-                new required request field; enum value removed.
-  not breaking: new operation, type, optional parameter or field; new response field; parameter
-                or request field made optional/nullable; error status added/removed; new enum
-                value (every string enum in deck is open: unknown values decode into
-                `Unknown(String)`); operation moved to a new path (same method name).";
+Two verdicts per change:
+  breaking         a deployed client, built from the old spec, misbehaves against a server that
+                   follows the new one (a call fails, a body or payload no longer decodes, or the
+                   server silently ignores what it sends)
+  source-breaking  regenerating the client breaks code that uses it (it no longer compiles, or a
+                   call fails in send() for a setter it never called)
+\"Request side\" is a type reachable from a parameter or request body; \"response side\" one reachable
+from a response body or a webhook payload; an unused type gets both rule sets.
+
+Rules (breaking for deployed clients / source-breaking), with an example:
+  operation_added              no / no
+  operation_removed            yes / yes            GET /test removed
+  operation_moved              yes / no             listTaskRuns: GET /task-runs -> GET /runs (only
+                                                    path-parameter names changed: no / no)
+  pagination_added             no / no
+  pagination_removed           yes / yes            a list loses `cursor`
+  page_size_lowered            yes / no             `limit` maximum 100 -> 50: deployed paginators
+                                                    still ask for 100
+  page_size_raised             no / no
+  parameter_added              required / required  a new required `region`
+  parameter_removed            yes / yes            a filter removed: the server ignores it
+  parameter_renamed            yes / yes            starting_after -> cursor (a path parameter:
+                                                    no / yes, its name is not on the wire)
+  parameter_retyped            unless the new type accepts every old value / yes
+                                                    String -> TaskStatus: yes / yes;
+                                                    i32 -> String (query): no / yes
+  parameter_made_required      yes / yes
+  parameter_made_optional      no / no
+  request_body_added           required / required
+  request_body_removed         yes / yes
+  request_body_retyped         unless the new type accepts every old body / yes
+  request_body_made_required   yes / yes
+  request_body_made_optional   no / no
+  response_status_added        no / no
+  response_status_removed      no / no while another 2xx remains (any 2xx decodes as the
+                                                    success type; yes / yes when none is left):
+                                                    201 -> 200 is neither
+  response_retyped             unless the old type decodes every new body / yes
+                                                    (a type only renamed: no / yes)
+  webhook_added                no / no              webhook session.idle appears
+  webhook_removed              yes / yes            deployed receivers wait for events that never come
+  webhook_retyped              unless the old payload type decodes the new one / yes
+  type_added                   no / no
+  type_removed                 no / yes             where it was used is reported on its own
+  type_retyped                 yes / yes            struct -> enum
+  field_added                  required request field / required request field
+  field_removed                request, or a response field that was not optional / yes
+  field_retyped                unless the receiving side's type accepts every value / yes
+                                                    response String -> open enum: no / yes
+  field_made_required          request / request, or response Option<T> -> T
+  field_made_optional          response / response T -> Option<T>
+                                                    (response T -> Option<T>: yes / yes;
+                                                    nullable -> optional: yes / no)
+  field_made_nullable          response / response  T -> Option<T>
+  field_made_non_nullable      request / yes        Option<T> -> T
+  field_made_int_or_string     response / no        a plain integer that may now be \"123\"
+  field_made_plain_int         no / no              [integer, string] -> integer
+  constraint_tightened         request side / no    maximum 100 -> 50, minimum raised, maxLength or
+                                                    maxItems lowered, minLength or minItems raised,
+                                                    pattern or uniqueItems added
+  constraint_relaxed           response side when the old type checks it on decode (a
+                               constrained-string newtype) / no      maxLength 10 -> 20
+  constraint_changed           request side, or as relaxed / no      pattern ^a -> ^b
+  enum_value_added             closed enum in a response / no        open enums: no / no
+  enum_value_removed           request side / yes   cancelling -> canceling
+Error statuses are not part of the surface: every error status decodes into ErrorBody.
+Also reported, not changes: overlay actions that match nothing in the new spec (spec check fails)
+and values of the new spec the overlay now overrides.";
+
+/// The two verdicts on a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Verdict {
+    /// A client built from the old spec misbehaves against a server following the new one.
+    pub breaking: bool,
+    /// Regenerating the client breaks code that uses it.
+    pub source_breaking: bool,
+}
+
+impl Verdict {
+    /// Breaks nothing.
+    pub const NEITHER: Verdict = Verdict::new(false, false);
+    /// Breaks deployed clients and source.
+    pub const BOTH: Verdict = Verdict::new(true, true);
+    /// Breaks deployed clients only.
+    pub const DEPLOYED: Verdict = Verdict::new(true, false);
+    /// Breaks source only.
+    pub const SOURCE: Verdict = Verdict::new(false, true);
+
+    /// A verdict from its two halves.
+    pub const fn new(breaking: bool, source_breaking: bool) -> Self {
+        Verdict {
+            breaking,
+            source_breaking,
+        }
+    }
+}
 
 /// What kind of change (serialised as the snake_case name). Declaration order is report order
-/// within one operation or type: removals first.
+/// within one operation, webhook or type: removals first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
     /// An operation is gone.
@@ -79,6 +205,10 @@ pub enum Kind {
     PaginationRemoved,
     /// The operation now gets `Paginate`.
     PaginationAdded,
+    /// The paginator's default page size went down.
+    PageSizeLowered,
+    /// The paginator's default page size went up.
+    PageSizeRaised,
     /// A parameter was renamed (removed + added with the same location and type).
     ParameterRenamed,
     /// A parameter is gone.
@@ -105,8 +235,14 @@ pub enum Kind {
     ResponseStatusRemoved,
     /// A new response status.
     ResponseStatusAdded,
-    /// A response status's body type changed.
+    /// The success body type changed.
     ResponseRetyped,
+    /// A webhook is gone.
+    WebhookRemoved,
+    /// A new webhook.
+    WebhookAdded,
+    /// A webhook's payload type changed.
+    WebhookRetyped,
     /// A type is gone.
     TypeRemoved,
     /// A new type.
@@ -127,6 +263,16 @@ pub enum Kind {
     FieldMadeNullable,
     /// A field is no longer nullable.
     FieldMadeNonNullable,
+    /// A plain integer field may now arrive as a numeric string.
+    FieldMadeIntOrString,
+    /// An integer-or-numeric-string field is now a plain integer.
+    FieldMadePlainInt,
+    /// A validation keyword now allows less.
+    ConstraintTightened,
+    /// A validation keyword now allows more.
+    ConstraintRelaxed,
+    /// A validation keyword changed in a way that is neither (a different `pattern`).
+    ConstraintChanged,
     /// An enum value is gone.
     EnumValueRemoved,
     /// A new enum value.
@@ -134,6 +280,51 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every kind, in declaration order.
+    pub const ALL: &'static [Kind] = &[
+        Kind::OperationRemoved,
+        Kind::OperationAdded,
+        Kind::OperationMoved,
+        Kind::PaginationRemoved,
+        Kind::PaginationAdded,
+        Kind::PageSizeLowered,
+        Kind::PageSizeRaised,
+        Kind::ParameterRenamed,
+        Kind::ParameterRemoved,
+        Kind::ParameterAdded,
+        Kind::ParameterRetyped,
+        Kind::ParameterMadeRequired,
+        Kind::ParameterMadeOptional,
+        Kind::RequestBodyRemoved,
+        Kind::RequestBodyAdded,
+        Kind::RequestBodyRetyped,
+        Kind::RequestBodyMadeRequired,
+        Kind::RequestBodyMadeOptional,
+        Kind::ResponseStatusRemoved,
+        Kind::ResponseStatusAdded,
+        Kind::ResponseRetyped,
+        Kind::WebhookRemoved,
+        Kind::WebhookAdded,
+        Kind::WebhookRetyped,
+        Kind::TypeRemoved,
+        Kind::TypeAdded,
+        Kind::TypeRetyped,
+        Kind::FieldRemoved,
+        Kind::FieldAdded,
+        Kind::FieldRetyped,
+        Kind::FieldMadeRequired,
+        Kind::FieldMadeOptional,
+        Kind::FieldMadeNullable,
+        Kind::FieldMadeNonNullable,
+        Kind::FieldMadeIntOrString,
+        Kind::FieldMadePlainInt,
+        Kind::ConstraintTightened,
+        Kind::ConstraintRelaxed,
+        Kind::ConstraintChanged,
+        Kind::EnumValueRemoved,
+        Kind::EnumValueAdded,
+    ];
+
     /// The name used in reports and JSON (`parameter_renamed`).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -142,6 +333,8 @@ impl Kind {
             Kind::OperationMoved => "operation_moved",
             Kind::PaginationAdded => "pagination_added",
             Kind::PaginationRemoved => "pagination_removed",
+            Kind::PageSizeLowered => "page_size_lowered",
+            Kind::PageSizeRaised => "page_size_raised",
             Kind::ParameterRenamed => "parameter_renamed",
             Kind::ParameterRemoved => "parameter_removed",
             Kind::ParameterAdded => "parameter_added",
@@ -156,6 +349,9 @@ impl Kind {
             Kind::ResponseStatusAdded => "response_status_added",
             Kind::ResponseStatusRemoved => "response_status_removed",
             Kind::ResponseRetyped => "response_retyped",
+            Kind::WebhookAdded => "webhook_added",
+            Kind::WebhookRemoved => "webhook_removed",
+            Kind::WebhookRetyped => "webhook_retyped",
             Kind::TypeAdded => "type_added",
             Kind::TypeRemoved => "type_removed",
             Kind::TypeRetyped => "type_retyped",
@@ -166,6 +362,11 @@ impl Kind {
             Kind::FieldMadeOptional => "field_made_optional",
             Kind::FieldMadeNullable => "field_made_nullable",
             Kind::FieldMadeNonNullable => "field_made_non_nullable",
+            Kind::FieldMadeIntOrString => "field_made_int_or_string",
+            Kind::FieldMadePlainInt => "field_made_plain_int",
+            Kind::ConstraintTightened => "constraint_tightened",
+            Kind::ConstraintRelaxed => "constraint_relaxed",
+            Kind::ConstraintChanged => "constraint_changed",
             Kind::EnumValueAdded => "enum_value_added",
             Kind::EnumValueRemoved => "enum_value_removed",
         }
@@ -175,53 +376,69 @@ impl Kind {
 /// One change, as reported.
 ///
 /// JSON form (every key always present, `null` when it does not apply):
-/// `{"kind", "operation", "type", "field", "param", "value", "breaking", "detail"}`, where
-/// `operation` is the Rust method name, `type` the generated type, `param` the parameter's (old)
-/// name, and `value` the enum value, the response status, or a renamed parameter's new name.
+/// `{"kind", "operation", "webhook", "type", "field", "param", "value", "breaking",
+/// "source_breaking", "detail"}`, where `operation` is the Rust method name, `webhook` the
+/// webhook (event) name, `type` the generated type, `param` the parameter's (old) name, and
+/// `value` the enum value, the response status, a renamed parameter's new name, or the
+/// constraint keyword.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
     /// What changed.
     pub kind: Kind,
     /// The client method (`list_task_runs`), for operation-level changes.
     pub operation: Option<String>,
-    /// The generated type (`GetTaskRunResponse`), for type-level changes.
+    /// The webhook (`task_run.completed`), for webhook-level changes.
+    pub webhook: Option<String>,
+    /// The generated type (`TaskRun`), for type-level changes.
     pub type_name: Option<String>,
     /// The field's wire name.
     pub field: Option<String>,
     /// The parameter's wire name (the old one for a rename).
     pub param: Option<String>,
-    /// Enum value, response status, or a renamed parameter's new name.
+    /// Enum value, response status, a renamed parameter's new name, or a constraint keyword.
     pub value: Option<String>,
-    /// Whether the change breaks client code (see the module docs for the rules).
+    /// Breaks deployed clients (built from the old spec, talking to a server following the new).
     pub breaking: bool,
+    /// Breaks code that uses the client once it is regenerated.
+    pub source_breaking: bool,
     /// A sentence for humans.
     pub detail: String,
 }
 
 impl Change {
-    fn op(kind: Kind, operation: &str, breaking: bool, detail: String) -> Self {
+    fn new(kind: Kind, verdict: Verdict, detail: String) -> Self {
         Change {
             kind,
-            operation: Some(operation.to_string()),
+            operation: None,
+            webhook: None,
             type_name: None,
             field: None,
             param: None,
             value: None,
-            breaking,
+            breaking: verdict.breaking,
+            source_breaking: verdict.source_breaking,
             detail,
         }
     }
 
-    fn ty(kind: Kind, type_name: &str, breaking: bool, detail: String) -> Self {
+    fn op(kind: Kind, operation: &str, verdict: Verdict, detail: String) -> Self {
         Change {
-            kind,
-            operation: None,
+            operation: Some(operation.to_string()),
+            ..Change::new(kind, verdict, detail)
+        }
+    }
+
+    fn hook(kind: Kind, webhook: &str, verdict: Verdict, detail: String) -> Self {
+        Change {
+            webhook: Some(webhook.to_string()),
+            ..Change::new(kind, verdict, detail)
+        }
+    }
+
+    fn ty(kind: Kind, type_name: &str, verdict: Verdict, detail: String) -> Self {
+        Change {
             type_name: Some(type_name.to_string()),
-            field: None,
-            param: None,
-            value: None,
-            breaking,
-            detail,
+            ..Change::new(kind, verdict, detail)
         }
     }
 
@@ -240,18 +457,25 @@ impl Change {
         self
     }
 
-    /// Where the change is: `list_task_runs`, `list_task_runs(cursor)`, `GetTaskRunResponse.url`.
+    /// Both verdicts.
+    pub fn verdict(&self) -> Verdict {
+        Verdict::new(self.breaking, self.source_breaking)
+    }
+
+    /// Where the change is: `list_task_runs`, `list_task_runs(cursor)`, `webhook
+    /// task_run.completed`, `TaskRun.url`.
     pub fn location(&self) -> String {
-        match (&self.operation, &self.type_name) {
-            (Some(op), _) => match &self.param {
+        match (&self.operation, &self.webhook, &self.type_name) {
+            (Some(op), _, _) => match &self.param {
                 Some(p) => format!("{op}({p})"),
                 None => op.clone(),
             },
-            (None, Some(ty)) => match &self.field {
+            (None, Some(hook), _) => format!("webhook {hook}"),
+            (None, None, Some(ty)) => match &self.field {
                 Some(f) => format!("{ty}.{f}"),
                 None => ty.clone(),
             },
-            (None, None) => String::new(),
+            (None, None, None) => String::new(),
         }
     }
 
@@ -260,20 +484,33 @@ impl Change {
         json!({
             "kind": self.kind.as_str(),
             "operation": self.operation,
+            "webhook": self.webhook,
             "type": self.type_name,
             "field": self.field,
             "param": self.param,
             "value": self.value,
             "breaking": self.breaking,
+            "source_breaking": self.source_breaking,
             "detail": self.detail,
         })
     }
 
+    /// `breaking for deployed clients, source-breaking` / `…` / `not breaking`.
+    pub fn verdict_text(&self) -> &'static str {
+        match (self.breaking, self.source_breaking) {
+            (true, true) => "breaking for deployed clients, source-breaking",
+            (true, false) => "breaking for deployed clients",
+            (false, true) => "source-breaking",
+            (false, false) => "not breaking",
+        }
+    }
+
     fn sort_key(&self) -> (u8, String, Kind, String, String) {
-        let (scope, name) = match (&self.operation, &self.type_name) {
-            (Some(op), _) => (0, op.clone()),
-            (None, Some(ty)) => (1, ty.clone()),
-            (None, None) => (2, String::new()),
+        let (scope, name) = match (&self.operation, &self.webhook, &self.type_name) {
+            (Some(op), _, _) => (0, op.clone()),
+            (None, Some(hook), _) => (1, hook.clone()),
+            (None, None, Some(ty)) => (2, ty.clone()),
+            (None, None, None) => (3, String::new()),
         };
         let member = self
             .param
@@ -290,6 +527,58 @@ impl Change {
     }
 }
 
+/// An overlay action whose target matches nothing in the new spec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DanglingAction {
+    /// Position in the overlay's `actions`.
+    pub index: usize,
+    /// Its JSONPath target.
+    pub target: String,
+    /// Its description.
+    pub description: Option<String>,
+}
+
+impl DanglingAction {
+    /// `overlay action 3 matches nothing in the spec: target `…` (description)`.
+    pub fn message(&self) -> String {
+        let what = self
+            .description
+            .as_deref()
+            .map(|d| format!(" ({d})"))
+            .unwrap_or_default();
+        format!(
+            "overlay action {} matches nothing in the spec: target `{}`{what}",
+            self.index, self.target
+        )
+    }
+}
+
+/// A value of the new spec the overlay replaces (and did not in the old spec).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OverlayOverride {
+    /// Position of the action in the overlay's `actions`.
+    pub index: usize,
+    /// The action's JSONPath target.
+    pub target: String,
+    /// JSON pointer of the replaced value in the spec.
+    pub pointer: String,
+    /// What the new spec says.
+    pub spec: Value,
+    /// What the overlay puts there instead.
+    pub overlay: Value,
+}
+
+impl OverlayOverride {
+    /// One line for reports.
+    pub fn message(&self) -> String {
+        format!(
+            "overlay action {} replaces what the new spec says at `{}`: {} → {} (target `{}`); \
+             the generated client follows the overlay, Deck's server its spec",
+            self.index, self.pointer, self.spec, self.overlay, self.target
+        )
+    }
+}
+
 /// Output format of a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -297,86 +586,213 @@ pub enum Format {
     Text,
     /// Markdown, for a PR body or an issue.
     Markdown,
-    /// `{"changes":[…],"breaking":n,"total":n}`.
+    /// `{"changes":[…],"breaking":n,"source_breaking":n,"total":n,…}`.
     Json,
 }
 
-/// A list of changes, sorted (operations by name, then types by name).
+/// A list of changes, sorted (operations by name, then webhooks, then types), and what the
+/// overlay no longer fits in the new spec.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Report {
     /// The changes.
     pub changes: Vec<Change>,
+    /// Overlay actions whose target matches nothing in the new spec.
+    pub dangling_overlay_actions: Vec<DanglingAction>,
+    /// Values of the new spec the overlay overrides that it did not override in the old one.
+    pub overlay_overrides: Vec<OverlayOverride>,
 }
 
 impl Report {
-    /// How many changes are breaking.
+    /// How many changes break deployed clients.
     pub fn breaking(&self) -> usize {
         self.changes.iter().filter(|c| c.breaking).count()
     }
 
-    /// The stable JSON form: `{"changes":[…],"breaking":n,"total":n}`.
+    /// How many changes break source once regenerated.
+    pub fn source_breaking(&self) -> usize {
+        self.changes.iter().filter(|c| c.source_breaking).count()
+    }
+
+    /// No change and no overlay finding.
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+            && self.dangling_overlay_actions.is_empty()
+            && self.overlay_overrides.is_empty()
+    }
+
+    /// Adds the overlay findings of `new` (dangling actions; overrides `old` did not have).
+    pub fn with_overlay(mut self, old: &overlay::Report, new: &overlay::Report) -> Self {
+        self.dangling_overlay_actions = new
+            .dangling()
+            .map(|a| DanglingAction {
+                index: a.index,
+                target: a.target.clone(),
+                description: a.description.clone(),
+            })
+            .collect();
+        let known: Vec<(usize, &str, &Value)> = old
+            .overrides()
+            .map(|(a, o)| (a.index, o.pointer.as_str(), &o.spec))
+            .collect();
+        self.overlay_overrides = new
+            .overrides()
+            .filter(|(a, o)| !known.contains(&(a.index, o.pointer.as_str(), &o.spec)))
+            .map(|(a, o)| OverlayOverride {
+                index: a.index,
+                target: a.target.clone(),
+                pointer: o.pointer.clone(),
+                spec: o.spec.clone(),
+                overlay: o.overlay.clone(),
+            })
+            .collect();
+        self
+    }
+
+    /// The summary sentence: `3 change(s) to the generated API: 1 breaking for deployed clients,
+    /// 2 source-breaking`.
+    pub fn summary(&self) -> String {
+        if self.changes.is_empty() {
+            return "No changes to the generated API".into();
+        }
+        format!(
+            "{} change(s) to the generated API: {} breaking for deployed clients, {} source-breaking",
+            self.changes.len(),
+            self.breaking(),
+            self.source_breaking()
+        )
+    }
+
+    /// The stable JSON form: `{"changes":[…],"breaking":n,"source_breaking":n,"total":n,
+    /// "dangling_overlay_actions":[{"index","target","description"}],
+    /// "overlay_overrides":[{"index","target","pointer","spec","overlay"}]}`.
     pub fn to_json(&self) -> Value {
         json!({
             "changes": self.changes.iter().map(Change::to_json).collect::<Vec<_>>(),
             "breaking": self.breaking(),
+            "source_breaking": self.source_breaking(),
             "total": self.changes.len(),
+            "dangling_overlay_actions": self.dangling_overlay_actions.iter().map(|a| json!({
+                "index": a.index,
+                "target": a.target,
+                "description": a.description,
+            })).collect::<Vec<_>>(),
+            "overlay_overrides": self.overlay_overrides.iter().map(|o| json!({
+                "index": o.index,
+                "target": o.target,
+                "pointer": o.pointer,
+                "spec": o.spec,
+                "overlay": o.overlay,
+            })).collect::<Vec<_>>(),
         })
     }
 
-    /// One line per change, breaking ones marked.
+    /// One line per change with both verdicts (`deployed` then `source` column), then the
+    /// overlay findings.
     pub fn to_text(&self) -> String {
         let mut out = String::new();
         if self.changes.is_empty() {
             out.push_str("No changes to the generated API.\n");
-            return out;
+        } else {
+            let _ = writeln!(out, "{}:", self.summary());
+            let _ = writeln!(out, "  deployed  source");
+            for c in &self.changes {
+                let mark = |b: bool| if b { "BREAKING" } else { "ok      " };
+                let _ = writeln!(
+                    out,
+                    "  {}  {}  {}: {}",
+                    mark(c.breaking),
+                    mark(c.source_breaking),
+                    c.location(),
+                    c.detail
+                );
+            }
         }
-        let _ = writeln!(
-            out,
-            "{} change(s) to the generated API, {} breaking:",
-            self.changes.len(),
-            self.breaking()
-        );
-        for c in &self.changes {
-            let mark = if c.breaking { "BREAKING" } else { "ok      " };
-            let _ = writeln!(out, "  {mark}  {}: {}", c.location(), c.detail);
+        if !self.dangling_overlay_actions.is_empty() {
+            let _ = writeln!(
+                out,
+                "Overlay actions that match nothing in the new spec (update openapi/overlay.json):"
+            );
+            for a in &self.dangling_overlay_actions {
+                let _ = writeln!(out, "  {}", a.message());
+            }
+        }
+        if !self.overlay_overrides.is_empty() {
+            let _ = writeln!(out, "Values of the new spec the overlay now overrides:");
+            for o in &self.overlay_overrides {
+                let _ = writeln!(out, "  {}", o.message());
+            }
         }
         out
     }
 
-    /// A Markdown section: a summary line and one table per class (breaking first).
+    /// A Markdown section: a summary line, one table per class (breaking for deployed clients,
+    /// source-breaking only, not breaking) with both verdicts, then the overlay findings.
     pub fn to_markdown(&self) -> String {
         let mut out = String::new();
         if self.changes.is_empty() {
             out.push_str("No changes to the generated API.\n");
-            return out;
-        }
-        let _ = writeln!(
-            out,
-            "**{} change(s) to the generated API, {} breaking.**\n",
-            self.changes.len(),
-            self.breaking()
-        );
-        for (title, breaking) in [("Breaking", true), ("Not breaking", false)] {
-            let rows: Vec<&Change> = self
-                .changes
-                .iter()
-                .filter(|c| c.breaking == breaking)
-                .collect();
-            if rows.is_empty() {
-                continue;
+        } else {
+            let _ = writeln!(out, "**{}.**\n", self.summary());
+            type Class = fn(&Change) -> bool;
+            let classes: [(&str, Class); 3] = [
+                ("Breaking for deployed clients", |c| c.breaking),
+                ("Source-breaking only (deployed clients unaffected)", |c| {
+                    !c.breaking && c.source_breaking
+                }),
+                ("Not breaking", |c| !c.breaking && !c.source_breaking),
+            ];
+            for (title, class) in classes {
+                let rows: Vec<&Change> = self.changes.iter().filter(|c| class(c)).collect();
+                if rows.is_empty() {
+                    continue;
+                }
+                let _ = writeln!(out, "### {title}\n");
+                out.push_str(
+                    "| Change | Where | Deployed clients | Source | Detail |\n|---|---|---|---|---|\n",
+                );
+                for c in rows {
+                    let cell = |b: bool| if b { "**breaking**" } else { "ok" };
+                    let _ = writeln!(
+                        out,
+                        "| `{}` | `{}` | {} | {} | {} |",
+                        c.kind.as_str(),
+                        c.location(),
+                        cell(c.breaking),
+                        cell(c.source_breaking),
+                        markdown_text(&c.detail)
+                    );
+                }
+                out.push('\n');
             }
-            let _ = writeln!(out, "### {title}\n");
-            out.push_str("| Change | Where | Detail |\n|---|---|---|\n");
-            for c in rows {
+        }
+        if !self.dangling_overlay_actions.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n### Overlay actions that match nothing in the new spec\n\nWhat they typed falls \
+                 back to Deck's plain shapes; update `openapi/overlay.json`.\n"
+            );
+            for a in &self.dangling_overlay_actions {
+                let what = a
+                    .description
+                    .as_deref()
+                    .map(|d| format!(": {}", markdown_text(d)))
+                    .unwrap_or_default();
+                let _ = writeln!(out, "- action {}, target `{}`{what}", a.index, a.target);
+            }
+        }
+        if !self.overlay_overrides.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n### Values of the new spec the overlay now overrides\n\nThe generated client \
+                 follows the overlay there, Deck's server follows its spec.\n"
+            );
+            for o in &self.overlay_overrides {
                 let _ = writeln!(
                     out,
-                    "| `{}` | `{}` | {} |",
-                    c.kind.as_str(),
-                    c.location(),
-                    markdown_text(&c.detail)
+                    "- action {} (`{}`) at `{}`: spec `{}`, overlay `{}`",
+                    o.index, o.target, o.pointer, o.spec, o.overlay
                 );
             }
-            out.push('\n');
         }
         out
     }
@@ -415,651 +831,133 @@ fn markdown_text(text: &str) -> String {
         .join("`")
 }
 
-/// Compares the surfaces generated from two specs.
-pub fn diff(old: &Surface, new: &Surface) -> Report {
-    let mut changes = Vec::new();
-    for (name, op) in &old.operations {
-        match new.operations.get(name) {
-            None => changes.push(Change::op(
-                Kind::OperationRemoved,
-                name,
-                true,
-                format!(
-                    "operation `{}` ({} {}) removed",
-                    op.operation_id, op.method, op.path
-                ),
-            )),
-            Some(new_op) => diff_operation(name, op, new_op, &mut changes),
-        }
-    }
-    for (name, op) in &new.operations {
-        if !old.operations.contains_key(name) {
-            changes.push(Change::op(
-                Kind::OperationAdded,
-                name,
-                false,
-                format!(
-                    "new operation `{}` ({} {})",
-                    op.operation_id, op.method, op.path
-                ),
-            ));
-        }
-    }
-    for (name, def) in &old.types {
-        match new.types.get(name) {
-            None => changes.push(Change::ty(
-                Kind::TypeRemoved,
-                name,
-                true,
-                format!(
-                    "type removed (was {}, used in {})",
-                    def.kind.describe(),
-                    def.usage.describe()
-                ),
-            )),
-            Some(new_def) => diff_type(name, def, new_def, &mut changes),
-        }
-    }
-    for (name, def) in &new.types {
-        if !old.types.contains_key(name) {
-            changes.push(Change::ty(
-                Kind::TypeAdded,
-                name,
-                false,
-                format!(
-                    "new type ({}, used in {})",
-                    def.kind.describe(),
-                    def.usage.describe()
-                ),
-            ));
-        }
-    }
-    changes.sort_by_key(Change::sort_key);
-    Report { changes }
-}
-
-fn describe_param(p: &Param) -> String {
-    format!(
-        "{} parameter `{}` ({}, {})",
-        p.location,
-        p.wire,
-        p.ty,
-        if p.required { "required" } else { "optional" }
-    )
-}
-
-fn diff_operation(name: &str, old: &Operation, new: &Operation, out: &mut Vec<Change>) {
-    if old.method != new.method || old.path != new.path {
-        out.push(Change::op(
-            Kind::OperationMoved,
-            name,
-            false,
-            format!(
-                "now {} {} (was {} {})",
-                new.method, new.path, old.method, old.path
-            ),
-        ));
-    }
-    match (&old.pagination, &new.pagination) {
-        (None, Some(_)) => out.push(Change::op(
-            Kind::PaginationAdded,
-            name,
-            false,
-            "now paginated (`items()`, `pages()`, `collect_all()`)".into(),
-        )),
-        (Some(_), None) => out.push(Change::op(
-            Kind::PaginationRemoved,
-            name,
-            true,
-            "no longer paginated (no `cursor` parameter or no Deck page response)".into(),
-        )),
-        _ => {}
-    }
-
-    let key = |p: &Param| (p.location.clone(), p.wire.clone());
-    let old_keys: BTreeSet<_> = old.params.values().map(key).collect();
-    let new_keys: BTreeSet<_> = new.params.values().map(key).collect();
-    let mut removed: Vec<(&String, &Param)> = old
-        .params
-        .iter()
-        .filter(|(_, p)| !new_keys.contains(&key(p)))
-        .collect();
-    let mut added: Vec<(&String, &Param)> = new
-        .params
-        .iter()
-        .filter(|(_, p)| !old_keys.contains(&key(p)))
-        .collect();
-    // A removed and an added parameter with the same location and type: a rename. Pairs are
-    // taken in spec order, so `starting_after` + `ending_before` → `cursor` pairs the first.
-    removed.sort_by_key(|(_, p)| p.position);
-    added.sort_by_key(|(_, p)| p.position);
-    let mut renames = Vec::new();
-    removed.retain(|(setter, r)| {
-        match added
-            .iter()
-            .position(|(_, a)| a.location == r.location && a.ty == r.ty)
-        {
-            Some(i) => {
-                renames.push((*setter, *r, added.remove(i).1));
-                false
-            }
-            None => true,
-        }
-    });
-    for (setter, r, a) in renames {
-        let required = if a.required && !r.required {
-            ", and it is now required"
-        } else {
-            ""
-        };
-        out.push(
-            Change::op(
-                Kind::ParameterRenamed,
-                name,
-                true,
-                format!(
-                    "{} renamed to `{}`{required}: the `.{setter}(…)` setter is gone",
-                    describe_param(r),
-                    a.wire,
-                ),
-            )
-            .with_param(&r.wire)
-            .with_value(&a.wire),
-        );
-    }
-    for (_, r) in removed {
-        out.push(
-            Change::op(
-                Kind::ParameterRemoved,
-                name,
-                true,
-                format!("{} removed", describe_param(r)),
-            )
-            .with_param(&r.wire),
-        );
-    }
-    for (_, a) in added {
-        out.push(
-            Change::op(
-                Kind::ParameterAdded,
-                name,
-                a.required,
-                format!("new {}", describe_param(a)),
-            )
-            .with_param(&a.wire),
-        );
-    }
-    for o in old.params.values() {
-        let Some(n) = new.params.values().find(|n| key(n) == key(o)) else {
-            continue;
-        };
-        if o.ty != n.ty {
-            out.push(
-                Change::op(
-                    Kind::ParameterRetyped,
-                    name,
-                    true,
-                    format!(
-                        "{} parameter `{}` changed type: {} → {}",
-                        o.location, o.wire, o.ty, n.ty
-                    ),
-                )
-                .with_param(&o.wire),
-            );
-        }
-        if o.required != n.required {
-            let (kind, breaking, what) = if n.required {
-                (Kind::ParameterMadeRequired, true, "is now required")
-            } else {
-                (Kind::ParameterMadeOptional, false, "is now optional")
-            };
-            out.push(
-                Change::op(
-                    kind,
-                    name,
-                    breaking,
-                    format!("{} parameter `{}` {what}", o.location, o.wire),
-                )
-                .with_param(&o.wire),
-            );
-        }
-    }
-
-    match (&old.body, &new.body) {
-        (None, Some(b)) => out.push(Change::op(
-            Kind::RequestBodyAdded,
-            name,
-            b.required,
-            format!(
-                "now takes a {} request body of type {}",
-                if b.required { "required" } else { "optional" },
-                b.ty
-            ),
-        )),
-        (Some(b), None) => out.push(Change::op(
-            Kind::RequestBodyRemoved,
-            name,
-            true,
-            format!("no longer takes a request body (was {})", b.ty),
-        )),
-        (Some(o), Some(n)) => {
-            if o.ty != n.ty {
-                out.push(Change::op(
-                    Kind::RequestBodyRetyped,
-                    name,
-                    true,
-                    format!("request body type changed: {} → {}", o.ty, n.ty),
-                ));
-            }
-            if o.required != n.required {
-                out.push(if n.required {
-                    Change::op(
-                        Kind::RequestBodyMadeRequired,
-                        name,
-                        true,
-                        "request body is now required".into(),
-                    )
-                } else {
-                    Change::op(
-                        Kind::RequestBodyMadeOptional,
-                        name,
-                        false,
-                        "request body is now optional".into(),
-                    )
-                });
-            }
-        }
-        (None, None) => {}
-    }
-
-    if old.response != new.response {
-        out.push(Change::op(
-            Kind::ResponseRetyped,
-            name,
-            true,
-            format!("success body changed: {} → {}", old.response, new.response),
-        ));
-    }
-    for status in &old.success_statuses {
-        if !new.success_statuses.contains(status) {
-            out.push(
-                Change::op(
-                    Kind::ResponseStatusRemoved,
-                    name,
-                    true,
-                    format!("success response {status} removed"),
-                )
-                .with_value(status),
-            );
-        }
-    }
-    for status in &new.success_statuses {
-        if !old.success_statuses.contains(status) {
-            out.push(
-                Change::op(
-                    Kind::ResponseStatusAdded,
-                    name,
-                    false,
-                    format!("new success response {status}"),
-                )
-                .with_value(status),
-            );
-        }
-    }
-}
-
-/// A field's type without the `Option` its presence adds.
-fn base_type(f: &Field) -> &str {
-    match f.presence {
-        Presence::Required => &f.ty,
-        _ => {
-            f.ty.strip_prefix("Option<")
-                .and_then(|t| t.strip_suffix('>'))
-                .unwrap_or(&f.ty)
-        }
-    }
-}
-
-fn enum_values(kind: &TypeKind) -> Vec<String> {
-    match kind {
-        TypeKind::OpenEnum(values) => values.keys().cloned().collect(),
-        TypeKind::Enum(variants) => variants.clone(),
-        _ => Vec::new(),
-    }
-}
-
-fn diff_type(name: &str, old: &TypeDef, new: &TypeDef, out: &mut Vec<Change>) {
-    let usage = old.usage.union(new.usage);
-    if old.kind.describe() != new.kind.describe() {
-        out.push(Change::ty(
-            Kind::TypeRetyped,
-            name,
-            true,
-            format!(
-                "changed from {} to {}",
-                old.kind.describe(),
-                new.kind.describe()
-            ),
-        ));
-        return;
-    }
-    if let (TypeKind::Struct(old_fields), TypeKind::Struct(new_fields)) = (&old.kind, &new.kind) {
-        for (field, o) in old_fields {
-            match new_fields.get(field) {
-                None => out.push(
-                    Change::ty(
-                        Kind::FieldRemoved,
-                        name,
-                        true,
-                        format!(
-                            "field `{field}` ({}) removed (type used in {})",
-                            o.ty,
-                            usage.describe()
-                        ),
-                    )
-                    .with_field(field),
-                ),
-                Some(n) => diff_field(name, field, o, n, usage, out),
-            }
-        }
-        for (field, n) in new_fields {
-            if old_fields.contains_key(field) {
-                continue;
-            }
-            let required = n.presence != Presence::Optional;
-            let breaking = required && usage.in_request();
-            let why = if breaking {
-                "required in a request type: callers must now set it"
-            } else if required {
-                "required, response only"
-            } else {
-                "optional"
-            };
-            out.push(
-                Change::ty(
-                    Kind::FieldAdded,
-                    name,
-                    breaking,
-                    format!("new field `{field}` ({}; {why})", n.ty),
-                )
-                .with_field(field),
-            );
-        }
-    }
-    let (old_values, new_values) = (enum_values(&old.kind), enum_values(&new.kind));
-    for value in &old_values {
-        if !new_values.contains(value) {
-            out.push(
-                Change::ty(
-                    Kind::EnumValueRemoved,
-                    name,
-                    true,
-                    format!("enum value `{value}` removed (its variant disappears)"),
-                )
-                .with_value(value),
-            );
-        }
-    }
-    for value in &new_values {
-        if !old_values.contains(value) {
-            let open = matches!(new.kind, TypeKind::OpenEnum(_));
-            let breaking = !open && usage.in_response();
-            let why = if open {
-                "open enum: older clients decode it as `Unknown`"
-            } else if breaking {
-                "closed enum in a response: older clients fail to decode it"
-            } else {
-                "request only"
-            };
-            out.push(
-                Change::ty(
-                    Kind::EnumValueAdded,
-                    name,
-                    breaking,
-                    format!("new enum value `{value}` ({why})"),
-                )
-                .with_value(value),
-            );
-        }
-    }
-}
-
-fn diff_field(name: &str, field: &str, o: &Field, n: &Field, usage: Usage, out: &mut Vec<Change>) {
-    let (resp, req) = (usage.in_response(), usage.in_request());
-    let change =
-        |kind, breaking, detail: String| Change::ty(kind, name, breaking, detail).with_field(field);
-    if base_type(o) != base_type(n) {
-        out.push(change(
-            Kind::FieldRetyped,
-            true,
-            format!("field `{field}` changed type: {} → {}", o.ty, n.ty),
-        ));
-    }
-    let rust_change = if o.ty != n.ty && base_type(o) == base_type(n) {
-        format!(" ({} → {})", o.ty, n.ty)
-    } else {
-        String::new()
-    };
-    use Presence::*;
-    let (kind, breaking, what) = match (o.presence, n.presence) {
-        (a, b) if a == b => return,
-        // `T` → `Option<T>`.
-        (Required, Optional) => (Kind::FieldMadeOptional, resp, "is now optional"),
-        (Required, RequiredNullable) => (Kind::FieldMadeNullable, resp, "is now nullable"),
-        // `Option<T>` → `T`.
-        (Optional, Required) => (Kind::FieldMadeRequired, resp || req, "is now required"),
-        (RequiredNullable, Required) => (
-            Kind::FieldMadeNonNullable,
-            resp || req,
-            "is no longer nullable",
-        ),
-        // Still `Option<T>`: callers building it must now set it.
-        (Optional, RequiredNullable) => (Kind::FieldMadeRequired, req, "is now required"),
-        (RequiredNullable, Optional) => (Kind::FieldMadeOptional, false, "is now optional"),
-        _ => unreachable!("equal presences returned above"),
-    };
-    out.push(change(
-        kind,
-        breaking,
-        format!("field `{field}` {what}{rust_change}"),
-    ));
+/// Generates both specs and compares their surfaces, with the overlay findings of `new`.
+pub fn diff_specs(old: &Spec, new: &Spec) -> Result<Report, SpecError> {
+    let old_surface = crate::generate(old)?.surface;
+    let new_surface = crate::generate(new)?.surface;
+    Ok(diff(&old_surface, &new_surface).with_overlay(&old.overlay, &new.overlay))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::surface::{Body, Constraints, Pagination};
-    use std::collections::BTreeMap;
-
-    fn op(path: &str) -> Operation {
-        Operation {
-            operation_id: "runTask".into(),
-            method: "POST".into(),
-            path: path.into(),
-            params: BTreeMap::new(),
-            body: None,
-            response: "Run".into(),
-            success_statuses: vec!["201".into()],
-            pagination: None,
-        }
-    }
-
-    fn api(op: Operation, ty: TypeDef) -> Surface {
-        Surface {
-            spec_version: "1".into(),
-            operations: BTreeMap::from([("run_task".to_string(), op)]),
-            types: BTreeMap::from([("Run".to_string(), ty)]),
-        }
-    }
-
-    fn struct_with(field: Field, request: bool, response: bool) -> TypeDef {
-        TypeDef {
-            kind: TypeKind::Struct(BTreeMap::from([("x".to_string(), field)])),
-            deck_name: None,
-            usage: Usage { request, response },
-        }
-    }
-
-    fn field(presence: Presence) -> Field {
-        Field {
-            name: "x".into(),
-            ty: match presence {
-                Presence::Required => "String".into(),
-                _ => "Option<String>".into(),
-            },
-            presence,
-            int_or_string: false,
-            secret: false,
-            constraints: Constraints::default(),
-        }
-    }
-
-    /// (kind, breaking) of each change between two single-field structs.
-    fn field_change(
-        old: Presence,
-        new: Presence,
-        request: bool,
-        response: bool,
-    ) -> Vec<(Kind, bool)> {
-        let a = api(op("/p"), struct_with(field(old), request, response));
-        let b = api(op("/p"), struct_with(field(new), request, response));
-        diff(&a, &b)
-            .changes
-            .iter()
-            .map(|c| (c.kind, c.breaking))
-            .collect()
-    }
-
-    #[test]
-    fn presence_rules_follow_the_rust_type() {
-        use Presence::*;
-        // Response: `Option<T>` → `T`.
-        assert_eq!(
-            field_change(RequiredNullable, Required, false, true),
-            [(Kind::FieldMadeNonNullable, true)]
-        );
-        // Response: `T` → `Option<T>`.
-        assert_eq!(
-            field_change(Required, RequiredNullable, false, true),
-            [(Kind::FieldMadeNullable, true)]
-        );
-        // Request field made nullable: callers can still pass a value.
-        assert_eq!(
-            field_change(Required, RequiredNullable, true, false),
-            [(Kind::FieldMadeNullable, false)]
-        );
-        // Request field made optional: not breaking.
-        assert_eq!(
-            field_change(Required, Optional, true, false),
-            [(Kind::FieldMadeOptional, false)]
-        );
-        // Response field made required but nullable: still `Option<T>`.
-        assert_eq!(
-            field_change(Optional, RequiredNullable, false, true),
-            [(Kind::FieldMadeRequired, false)]
-        );
-        // A type used on both sides gets both rule sets.
-        assert_eq!(
-            field_change(Optional, RequiredNullable, true, true),
-            [(Kind::FieldMadeRequired, true)]
-        );
-    }
-
-    #[test]
-    fn operation_level_rules() {
-        let ty = || struct_with(field(Presence::Required), false, true);
-        let paged = Some(Pagination {
-            item: "Run".into(),
-            page_size: 100,
-        });
-        let mut moved = op("/q");
-        moved.pagination = paged.clone();
-        moved.body = Some(Body {
-            ty: "RunTaskRequest".into(),
-            required: true,
-        });
-        let mut old = op("/p");
-        old.pagination = paged;
-        let report = diff(&api(old, ty()), &api(moved.clone(), ty()));
-        let got: Vec<(Kind, bool)> = report
-            .changes
-            .iter()
-            .map(|c| (c.kind, c.breaking))
-            .collect();
-        assert_eq!(
-            got,
-            [
-                (Kind::OperationMoved, false),
-                (Kind::RequestBodyAdded, true)
-            ]
-        );
-
-        let mut unpaged = moved.clone();
-        unpaged.pagination = None;
-        unpaged.body = Some(Body {
-            ty: "Other".into(),
-            required: false,
-        });
-        let report = diff(&api(moved, ty()), &api(unpaged, ty()));
-        let got: Vec<(Kind, bool)> = report
-            .changes
-            .iter()
-            .map(|c| (c.kind, c.breaking))
-            .collect();
-        assert_eq!(
-            got,
-            [
-                (Kind::PaginationRemoved, true),
-                (Kind::RequestBodyRetyped, true),
-                (Kind::RequestBodyMadeOptional, false)
-            ]
-        );
-    }
-
-    #[test]
-    fn closed_enums_in_responses_break_on_new_values() {
-        let enum_def = |values: &[&str], open: bool| TypeDef {
-            kind: if open {
-                TypeKind::OpenEnum(
-                    values
-                        .iter()
-                        .map(|v| {
-                            (
-                                v.to_string(),
-                                crate::surface::EnumValue {
-                                    variant: v.to_uppercase(),
-                                    aliases: vec![],
-                                },
-                            )
-                        })
-                        .collect(),
-                )
-            } else {
-                TypeKind::Enum(values.iter().map(|v| v.to_string()).collect())
-            },
-            deck_name: None,
-            usage: Usage {
-                request: false,
-                response: true,
-            },
-        };
-        let added = |open| {
-            diff(
-                &api(op("/p"), enum_def(&["a"], open)),
-                &api(op("/p"), enum_def(&["a", "b"], open)),
-            )
-            .changes[0]
-                .breaking
-        };
-        assert!(added(false));
-        assert!(!added(true));
-    }
 
     #[test]
     fn markdown_cells_escape_html_outside_code() {
         assert_eq!(
             markdown_text("field `a|b` (Option<String>) & more"),
             "field `a\\|b` (Option&lt;String&gt;) &amp; more"
+        );
+    }
+
+    #[test]
+    fn every_kind_is_documented_with_both_verdicts() {
+        let module_docs = include_str!("diff.rs");
+        let contributing = include_str!("../../CONTRIBUTING.md");
+        for kind in Kind::ALL {
+            let name = kind.as_str();
+            assert!(
+                module_docs.contains(&format!("//! | `{name}`")),
+                "`{name}` has no row in the rules table of diff.rs"
+            );
+            assert!(
+                RULES.contains(&format!("  {name} ")),
+                "`{name}` is missing from RULES (--help)"
+            );
+            assert!(
+                contributing.contains(&format!("| `{name}`")),
+                "`{name}` has no row in CONTRIBUTING.md"
+            );
+        }
+        let mut names: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), Kind::ALL.len());
+    }
+
+    fn change(breaking: bool, source: bool) -> Change {
+        Change::ty(
+            Kind::FieldRemoved,
+            "T",
+            Verdict::new(breaking, source),
+            "field `f` (Option<String>) removed".into(),
+        )
+        .with_field("f")
+    }
+
+    #[test]
+    fn reports_show_both_verdicts_in_every_format() {
+        let report = Report {
+            changes: vec![change(true, true), change(true, false), change(false, true)],
+            dangling_overlay_actions: vec![DanglingAction {
+                index: 3,
+                target: "$.a".into(),
+                description: Some("d".into()),
+            }],
+            overlay_overrides: vec![],
+        };
+        let json = report.to_json();
+        assert_eq!(
+            (&json["breaking"], &json["source_breaking"], &json["total"]),
+            (&json!(2), &json!(2), &json!(3))
+        );
+        assert_eq!(json["changes"][1]["source_breaking"], false);
+        assert_eq!(json["dangling_overlay_actions"][0]["index"], 3);
+
+        let text = report.to_text();
+        assert!(
+            text.contains("3 change(s) to the generated API: 2 breaking for deployed clients, 2 source-breaking"),
+            "{text}"
+        );
+        assert!(text.contains("  BREAKING  ok        T.f: field"), "{text}");
+        assert!(text.contains("  ok        BREAKING  T.f: field"), "{text}");
+        assert!(text.contains("overlay action 3 matches nothing"), "{text}");
+
+        let md = report.to_markdown();
+        assert!(md.contains("### Breaking for deployed clients"), "{md}");
+        assert!(md.contains("### Source-breaking only"), "{md}");
+        assert!(!md.contains("### Not breaking"), "{md}");
+        assert!(
+            md.contains("| `field_removed` | `T.f` | **breaking** | ok |"),
+            "{md}"
+        );
+        assert!(md.contains("- action 3, target `$.a`: d"), "{md}");
+    }
+
+    #[test]
+    fn overlay_findings_keep_only_new_overrides() {
+        let action = |overrides: Vec<overlay::Override>, matched| overlay::ActionReport {
+            index: 8,
+            target: "$.x".into(),
+            description: None,
+            matched,
+            overrides,
+        };
+        let o = |spec: i64| overlay::Override {
+            pointer: "/a/maximum".into(),
+            spec: json!(spec),
+            overlay: json!(100),
+        };
+        let old = overlay::Report {
+            actions: vec![action(vec![o(100 - 1)], 1)],
+        };
+        let new = overlay::Report {
+            actions: vec![action(vec![o(99), o(50)], 1), action(vec![], 0)],
+        };
+        let report = Report::default().with_overlay(&old, &new);
+        assert_eq!(report.overlay_overrides.len(), 1);
+        assert_eq!(report.overlay_overrides[0].spec, json!(50));
+        assert_eq!(report.dangling_overlay_actions.len(), 1);
+        assert!(!report.is_empty());
+        assert!(
+            report
+                .to_text()
+                .contains("No changes to the generated API.")
+        );
+        assert!(
+            report.to_text().contains("50 → 100"),
+            "{}",
+            report.to_text()
         );
     }
 }

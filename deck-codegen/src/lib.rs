@@ -1,7 +1,8 @@
 //! `deck-codegen`: Deck's OpenAPI spec → the `deck-api` Rust client, as `prost-build` is to
-//! `prost`. The crate `deck-api` calls it from its build script ([`build::run`]); its `xtask`
-//! calls the same functions for the surface snapshot, the spec diff and the drift check, so
-//! there is one model of the API: the one the generator itself decided.
+//! `prost`. The crate `deck-api` calls it from its build script ([`build::run`], which can also
+//! generate from a newer Deck spec named by `DECK_API_SPEC`); its `xtask` calls the same
+//! functions for the surface snapshot, the spec diff ([`diff`]: two verdicts per change) and the
+//! drift check, so there is one model of the API: the one the generator itself decided.
 //!
 //! The pipeline:
 //!
@@ -217,6 +218,26 @@ pub(crate) mod tests {
     fn the_vendored_overlay_applies_without_dangling_targets() {
         let spec = load(SPEC, Some(&Overlay::parse(OVERLAY).unwrap())).unwrap();
         assert_eq!(spec.overlay.dangling_messages(), Vec::<String>::new());
+        // The overlay fills gaps; the one value it replaces on purpose is the `JsonElement` (any
+        // JSON) of the run's `interaction`, typed as `Interaction`. `spec diff` reports any other.
+        let overridden: Vec<(usize, &str)> = spec
+            .overlay
+            .overrides()
+            .map(|(a, o)| (a.index, o.pointer.as_str()))
+            .collect();
+        assert_eq!(
+            overridden,
+            [
+                (
+                    3,
+                    "/components/schemas/GetTaskRunResponse/properties/interaction/oneOf/1/$ref"
+                ),
+                (
+                    3,
+                    "/components/schemas/ListTaskRunData/properties/interaction/oneOf/1/$ref"
+                )
+            ]
+        );
         assert_eq!(spec.raw, serde_json::from_str::<Value>(SPEC).unwrap());
     }
 }

@@ -11,6 +11,13 @@
 //! schema upstream), and whatever it typed silently falls back to Deck's plain shapes. The
 //! [`Report`] lists them; `cargo xtask codegen --check` and `spec check` fail on them, `build.rs`
 //! warns.
+//!
+//! An `update` that replaces a value the spec itself sets (not one it leaves out) is an
+//! *override*: the generated client follows the overlay there while Deck's server follows its
+//! spec. The vendored overlay only fills gaps, so a new override usually means Deck started
+//! saying something the overlay contradicts (say, a `limit` maximum of 50 under the overlay's
+//! 100: every paginator would ask for pages the server refuses). The [`Report`] lists them too,
+//! and `spec diff` reports the ones the new spec brings.
 
 use serde_json::{Map, Value};
 use serde_json_path::JsonPath;
@@ -81,6 +88,19 @@ pub struct ActionReport {
     pub description: Option<String>,
     /// How many nodes the target selected.
     pub matched: usize,
+    /// Values the spec sets that the update replaced, in document order.
+    pub overrides: Vec<Override>,
+}
+
+/// A value of the spec an `update` replaced with a different one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Override {
+    /// JSON pointer of the replaced value in the document.
+    pub pointer: String,
+    /// What the spec says there.
+    pub spec: Value,
+    /// What the overlay put there instead.
+    pub overlay: Value,
 }
 
 /// The result of applying an overlay: one entry per action.
@@ -112,6 +132,28 @@ impl Report {
             })
             .collect()
     }
+
+    /// Every override, with the action that made it.
+    pub fn overrides(&self) -> impl Iterator<Item = (&ActionReport, &Override)> {
+        self.actions
+            .iter()
+            .flat_map(|a| a.overrides.iter().map(move |o| (a, o)))
+    }
+
+    /// One line per override (empty when the overlay only fills gaps).
+    pub fn override_messages(&self) -> Vec<String> {
+        self.overrides()
+            .map(|(a, o)| override_message(a, o))
+            .collect()
+    }
+}
+
+/// `overlay action 8 replaces `maximum` 50 with 100 at /paths/…: …`.
+pub fn override_message(action: &ActionReport, o: &Override) -> String {
+    format!(
+        "overlay action {} replaces what the spec says at `{}`: {} → {} (target `{}`)",
+        action.index, o.pointer, o.spec, o.overlay, action.target
+    )
 }
 
 impl Overlay {
@@ -205,25 +247,25 @@ impl Overlay {
                 .iter()
                 .map(|node| node.location().to_json_pointer())
                 .collect();
-            report.actions.push(ActionReport {
-                index: action.index,
-                target: action.target.clone(),
-                description: action.description.clone(),
-                matched: pointers.len(),
-            });
+            let mut overrides = Vec::new();
             if action.remove {
                 // Deepest and last first, so removing one node never moves another.
                 pointers.sort_by(|a, b| b.cmp(a));
                 for pointer in &pointers {
                     remove(doc, pointer, action.index)?;
                 }
+                report
+                    .actions
+                    .push(action.report(pointers.len(), overrides));
                 continue;
             }
             let update = action.update.as_ref().expect("checked by parse");
             for pointer in &pointers {
                 let node = doc.pointer_mut(pointer).expect("a path the query returned");
                 match (node, update) {
-                    (Value::Object(target), Value::Object(patch)) => merge(target, patch),
+                    (Value::Object(target), Value::Object(patch)) => {
+                        merge(target, patch, pointer, &mut overrides)
+                    }
                     (Value::Array(items), value) => items.push(value.clone()),
                     (Value::Object(_), _) => {
                         return err(
@@ -241,17 +283,48 @@ impl Overlay {
                     }
                 }
             }
+            report
+                .actions
+                .push(action.report(pointers.len(), overrides));
         }
         Ok(report)
     }
 }
 
-/// Recursive merge: objects merge key by key, anything else in `patch` replaces.
-fn merge(target: &mut Map<String, Value>, patch: &Map<String, Value>) {
+impl Action {
+    fn report(&self, matched: usize, overrides: Vec<Override>) -> ActionReport {
+        ActionReport {
+            index: self.index,
+            target: self.target.clone(),
+            description: self.description.clone(),
+            matched,
+            overrides,
+        }
+    }
+}
+
+/// Recursive merge: objects merge key by key, anything else in `patch` replaces. Every value of
+/// `target` replaced by a different one is recorded in `overrides` (`at` is `target`'s pointer).
+fn merge(
+    target: &mut Map<String, Value>,
+    patch: &Map<String, Value>,
+    at: &str,
+    overrides: &mut Vec<Override>,
+) {
     for (key, value) in patch {
+        let pointer = format!("{at}/{}", key.replace('~', "~0").replace('/', "~1"));
         match (target.get_mut(key), value) {
-            (Some(Value::Object(existing)), Value::Object(inner)) => merge(existing, inner),
-            _ => {
+            (Some(Value::Object(existing)), Value::Object(inner)) => {
+                merge(existing, inner, &pointer, overrides)
+            }
+            (existing, _) => {
+                if let Some(old) = existing.filter(|old| *old != value) {
+                    overrides.push(Override {
+                        pointer,
+                        spec: old.clone(),
+                        overlay: value.clone(),
+                    });
+                }
                 target.insert(key.clone(), value.clone());
             }
         }
@@ -368,6 +441,34 @@ mod tests {
         assert!(
             messages[0].contains("$.components.schemas.GetTaskRunResponse")
                 && messages[0].contains("name the task run"),
+            "{messages:?}"
+        );
+    }
+
+    #[test]
+    fn replacing_a_value_the_spec_sets_is_an_override() {
+        let mut doc = json!({"paths": {"/a": {"get": {"parameters": [
+            {"name": "limit", "schema": {"type": "integer", "maximum": 50}},
+            {"name": "other", "schema": {"type": "integer"}}
+        ]}}}});
+        let report = overlay(json!([{
+            "target": "$.paths[*].get.parameters[*].schema",
+            "update": {"maximum": 100, "type": "integer"}
+        }]))
+        .apply(&mut doc)
+        .unwrap();
+        // Filling a gap or restating the same value is not an override.
+        assert_eq!(
+            report.actions[0].overrides,
+            [Override {
+                pointer: "/paths/~1a/get/parameters/0/schema/maximum".into(),
+                spec: json!(50),
+                overlay: json!(100),
+            }]
+        );
+        let messages = report.override_messages();
+        assert!(
+            messages[0].contains("overlay action 0") && messages[0].contains("50 → 100"),
             "{messages:?}"
         );
     }

@@ -51,18 +51,39 @@ impl Failure {
 /// When `spec diff` exits 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FailOn {
-    /// Any breaking change.
+    /// A change that breaks deployed clients (built from the old spec, talking to a server that
+    /// follows the new one).
     Breaking,
-    /// Any change at all.
+    /// A change that breaks code using the client once it is regenerated.
+    SourceBreaking,
+    /// Any change at all, or an overlay action that matches nothing / a new overlay override.
     Any,
 }
 
-/// What changed for a user of the generated client between two loaded specs: both are
-/// generated, and their surfaces compared.
+impl FailOn {
+    /// The command-line spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailOn::Breaking => "breaking",
+            FailOn::SourceBreaking => "source-breaking",
+            FailOn::Any => "any",
+        }
+    }
+
+    /// Whether `report` has something this asks to fail on.
+    pub fn fails(self, report: &Report) -> bool {
+        match self {
+            FailOn::Breaking => report.breaking() > 0,
+            FailOn::SourceBreaking => report.source_breaking() > 0,
+            FailOn::Any => !report.is_empty(),
+        }
+    }
+}
+
+/// What changed between two loaded specs, with both verdicts on every change: both are
+/// generated and their surfaces compared; the overlay findings are those of `new`.
 pub fn diff_specs(old: &Spec, new: &Spec) -> Result<Report, SpecError> {
-    let old = deck_codegen::generate(old)?;
-    let new = deck_codegen::generate(new)?;
-    Ok(diff::diff(&old.surface, &new.surface))
+    diff::diff_specs(old, new)
 }
 
 /// Diff of two spec texts, each with the workspace's overlay applied (both must normalise and
@@ -105,25 +126,19 @@ pub fn spec_diff(
             .map_err(|e| Failure::error(format!("{side} ({source}): {e}")))
     };
     let new_spec = load("NEW", new)?;
-    report_dangling(&new_spec, "NEW");
     let report =
         diff_specs(&load("OLD", old)?, &new_spec).map_err(|e| Failure::error(e.to_string()))?;
     print!("{}", report.render(format));
-    let failed = match fail_on {
-        Some(FailOn::Breaking) => report.breaking() > 0,
-        Some(FailOn::Any) => !report.changes.is_empty(),
-        None => false,
-    };
-    if failed {
+    if let Some(fail_on) = fail_on.filter(|f| f.fails(&report)) {
         eprintln!(
-            "spec diff: {} breaking change(s) out of {} (--fail-on {})",
-            report.breaking(),
+            "spec diff: {} change(s), {} breaking for deployed clients, {} source-breaking, {} \
+             dangling overlay action(s), {} new overlay override(s) (--fail-on {})",
             report.changes.len(),
-            if fail_on == Some(FailOn::Any) {
-                "any"
-            } else {
-                "breaking"
-            }
+            report.breaking(),
+            report.source_breaking(),
+            report.dangling_overlay_actions.len(),
+            report.overlay_overrides.len(),
+            fail_on.as_str()
         );
         return Ok(exit::FOUND);
     }
@@ -252,7 +267,8 @@ fn write_all_atomically(writes: &[(&Path, String)]) -> Result<(), String> {
 }
 
 /// `spec check`: compares the vendored spec with upstream. 0: same document (key order and
-/// formatting ignored); 1: drift, report on stdout; 3: upstream unreachable or not JSON.
+/// formatting ignored) and every overlay action matches it; 1: drift, or an overlay action that
+/// matches nothing in upstream (report on stdout); 3: upstream unreachable or not JSON.
 pub fn spec_check(upstream: &SpecSource, spec_path: &Path, format: Format) -> Result<u8, Failure> {
     let text = upstream.read().map_err(|e| {
         Failure::read(
@@ -275,14 +291,24 @@ pub fn spec_check(upstream: &SpecSource, spec_path: &Path, format: Format) -> Re
             spec_path.display()
         ))
     })?;
+    if vendored.raw == upstream_raw && vendored.overlay.dangling().next().is_some() {
+        // No drift, but the overlay does not fit the spec upstream serves.
+        let report = Report::default().with_overlay(&vendored.overlay, &vendored.overlay);
+        print!(
+            "{}",
+            drift_report(upstream, spec_path, &report, None, &[], format)
+        );
+        return Ok(exit::FOUND);
+    }
     if vendored.raw == upstream_raw {
         let msg = format!("{} matches upstream {upstream}", spec_path.display());
         match format {
-            Format::Json => println!(
-                "{}",
-                json!({"drift": false, "upstream": upstream.to_string(),
-                       "changes": [], "breaking": 0, "total": 0})
-            ),
+            Format::Json => {
+                let mut value = Report::default().to_json();
+                value["drift"] = json!(false);
+                value["upstream"] = json!(upstream.to_string());
+                println!("{value}");
+            }
             _ => println!("{msg}"),
         }
         return Ok(exit::OK);
@@ -290,16 +316,8 @@ pub fn spec_check(upstream: &SpecSource, spec_path: &Path, format: Format) -> Re
 
     let (report, problem) = match deck_codegen::load(&text, Some(&overlay)) {
         Ok(new) => match diff_specs(&vendored, &new) {
-            Ok(report) => {
-                let dangling = new.overlay.dangling_messages();
-                let problem = (!dangling.is_empty()).then(|| {
-                    format!(
-                        "the overlay no longer fits upstream: {}",
-                        dangling.join("; ")
-                    )
-                });
-                (report, problem)
-            }
+            // Dangling overlay actions and new overrides are in the report.
+            Ok(report) => (report, None),
             Err(e) => (
                 Report::default(),
                 Some(format!("upstream does not generate: {e}")),
@@ -325,6 +343,8 @@ pub fn spec_check(upstream: &SpecSource, spec_path: &Path, format: Format) -> Re
     Ok(exit::FOUND)
 }
 
+/// The drift report. `pointers` empty means the documents are equal (the report is then about
+/// the overlay only).
 fn drift_report(
     upstream: &SpecSource,
     spec_path: &Path,
@@ -334,11 +354,13 @@ fn drift_report(
     format: Format,
 ) -> String {
     let spec_name = spec_path.display();
+    let drift = !pointers.is_empty();
+    let dangling = report.dangling_overlay_actions.len();
     let mut out = String::new();
     match format {
         Format::Json => {
             let mut value = report.to_json();
-            value["drift"] = json!(true);
+            value["drift"] = json!(drift);
             value["upstream"] = json!(upstream.to_string());
             value["problem"] = json!(problem);
             value["differing_pointers"] = json!(pointers);
@@ -347,47 +369,80 @@ fn drift_report(
         }
         Format::Markdown => {
             let _ = writeln!(out, "# Deck spec drift\n");
-            let _ = writeln!(
-                out,
-                "The vendored `{spec_name}` differs from upstream <{upstream}> \
-                 (found by `cargo xtask spec check`).\n"
-            );
+            if drift {
+                let _ = writeln!(
+                    out,
+                    "The vendored `{spec_name}` differs from upstream <{upstream}> \
+                     (found by `cargo xtask spec check`).\n"
+                );
+            } else {
+                let _ = writeln!(
+                    out,
+                    "The vendored `{spec_name}` matches upstream <{upstream}>, but {dangling} \
+                     overlay action(s) match nothing in it (found by `cargo xtask spec check`).\n"
+                );
+            }
             if let Some(p) = problem {
                 let _ = writeln!(out, "> **Refresh will fail:** {}\n", p.replace('\n', " "));
             }
-            let _ = writeln!(out, "## Changes to the generated API\n");
-            out.push_str(&report.to_markdown());
             let _ = writeln!(
                 out,
-                "\n<details><summary>Differing JSON pointers in the raw document ({}{})</summary>\n",
-                pointers.len(),
-                if pointers.len() >= 50 {
-                    ", first 50"
+                "**Verdicts:** *breaking* = a client already deployed (built from the vendored \
+                 spec) misbehaves against Deck serving the new spec; *source-breaking* = \
+                 regenerating the client breaks code that uses it.\n"
+            );
+            let _ = writeln!(out, "## Changes to the generated API\n");
+            out.push_str(&report.to_markdown());
+            if drift {
+                let _ = writeln!(
+                    out,
+                    "\n<details><summary>Differing JSON pointers in the raw document ({}{})</summary>\n",
+                    pointers.len(),
+                    if pointers.len() >= 50 {
+                        ", first 50"
+                    } else {
+                        ""
+                    }
+                );
+                for p in pointers {
+                    let _ = writeln!(out, "- `{p}`");
+                }
+                let _ = writeln!(out, "\n</details>\n");
+            }
+            let _ = writeln!(
+                out,
+                "\nTo update: {}`cargo xtask spec refresh`, review `git diff openapi/`, run the \
+                 tests, commit `openapi/v2.json` and `openapi/surface.txt`.",
+                if dangling > 0 {
+                    "fix `openapi/overlay.json` (every action must match), "
                 } else {
                     ""
                 }
             );
-            for p in pointers {
-                let _ = writeln!(out, "- `{p}`");
-            }
-            let _ = writeln!(out, "\n</details>\n");
-            let _ = writeln!(
-                out,
-                "To update: `cargo xtask spec refresh`, review `git diff openapi/`, run the \
-                 tests, commit `openapi/v2.json` and `openapi/surface.txt`."
-            );
         }
         Format::Text => {
-            let _ = writeln!(out, "Deck spec drift: {spec_name} differs from {upstream}");
+            if drift {
+                let _ = writeln!(out, "Deck spec drift: {spec_name} differs from {upstream}");
+            } else {
+                let _ = writeln!(
+                    out,
+                    "{spec_name} matches {upstream}, but {dangling} overlay action(s) match \
+                     nothing in it"
+                );
+            }
             if let Some(p) = problem {
                 let _ = writeln!(out, "Refresh will fail: {p}");
             }
             out.push_str(&report.to_text());
-            let _ = writeln!(out, "Differing JSON pointers in the raw document:");
-            for p in pointers {
-                let _ = writeln!(out, "  {p}");
+            if drift {
+                let _ = writeln!(out, "Differing JSON pointers in the raw document:");
+                for p in pointers {
+                    let _ = writeln!(out, "  {p}");
+                }
+                let _ = writeln!(out, "Run `cargo xtask spec refresh` to update.");
+            } else {
+                let _ = writeln!(out, "Update openapi/overlay.json so every action matches.");
             }
-            let _ = writeln!(out, "Run `cargo xtask spec refresh` to update.");
         }
     }
     out

@@ -19,7 +19,7 @@ pub use deck_codegen::diff;
 pub mod exit {
     /// Success: no drift, no breaking change (with `--fail-on`), snapshot up to date.
     pub const OK: u8 = 0;
-    /// The check found something: drift from upstream, a breaking change with `--fail-on`, a
+    /// The check found something: drift from upstream, a change matching `--fail-on`, a
     /// stale/nondeterministic codegen snapshot, or an overlay action that matches nothing. The
     /// report is on stdout.
     pub const FOUND: u8 = 1;
@@ -38,7 +38,7 @@ pub enum FormatArg {
     Text,
     /// Markdown, for a PR body or an issue.
     Markdown,
-    /// `{"changes":[…],"breaking":n,"total":n}`.
+    /// `{"changes":[…],"breaking":n,"source_breaking":n,"total":n,…}`.
     Json,
 }
 

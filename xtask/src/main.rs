@@ -12,8 +12,8 @@ use xtask::{assemble, exit};
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success (no drift / no failing change / snapshot up to date)
-  1  found something: drift from upstream, a change matching --fail-on, or a stale codegen snapshot
-     (the report is on stdout)
+  1  found something: drift from upstream, a change matching --fail-on, a stale codegen snapshot,
+     or an overlay action that matches nothing (the report is on stdout)
   2  error: bad arguments, unreadable local file, a spec that is not JSON, not OpenAPI 3.1, or that
      does not normalise or generate
   3  the spec source could not be reached or read (network error, timeout, HTTP error status,
@@ -131,20 +131,30 @@ sorted keys. Prints the types diff between the old and the new spec.",
         #[arg(long, value_enum, default_value_t = FormatArg::Text)]
         format: FormatArg,
     },
-    /// What changed for a Rust user between two specs, each change classed breaking or not.
+    /// What changed between two specs, each change with two verdicts: breaking for deployed
+    /// clients, and source-breaking.
     #[command(
-        long_about = "Compare two specs after normalisation, i.e. as the Rust user of `deck` sees \
-them: operations added/removed/moved; pagination added/removed; parameters added, removed, renamed \
-(removed + added on the same operation with the same location and type), retyped, made \
-required/optional; request bodies; response statuses added/removed/retyped; types added, removed, \
-retyped; fields added, removed, retyped, made required/optional/nullable/non-nullable; enum values \
-added/removed. Each change is classed breaking or not for a client user.\n\n\
+        long_about = "Compare two specs after normalisation and generation, i.e. the generated \
+client and the wire facts it was built from: operations added/removed/moved; pagination \
+added/removed and its default page size; parameters added, removed, renamed (removed + added on the \
+same operation with the same location and type), retyped, made required/optional; request bodies; \
+success statuses and the success body type; webhooks added/removed/retyped; types added, removed, \
+retyped; fields added, removed, retyped, made required/optional/nullable/non-nullable, plain integer \
+<-> integer-or-numeric-string; request constraints (minimum, maximum, minLength, maxLength, pattern, \
+minItems, maxItems, uniqueItems, multipleOf) tightened, relaxed or changed; enum values \
+added/removed. Each change gets two verdicts: `breaking` (a client already deployed, built from \
+OLD, misbehaves against a server following NEW) and `source_breaking` (regenerating the client \
+from NEW breaks code that uses it). The report also lists the overlay actions that match nothing \
+in NEW and the values of NEW the overlay overrides (that it did not override in OLD).\n\n\
 A spec is an http(s) URL, `git:REV[:PATH]` (PATH relative to the repository root, default \
 openapi/v2.json) or a file path. Defaults: OLD = git:HEAD:openapi/v2.json (the committed spec), \
 NEW = openapi/v2.json (the working file).\n\n\
---format json prints {\"changes\":[{\"kind\",\"operation\",\"type\",\"field\",\"param\",\"value\",\
-\"breaking\",\"detail\"}],\"breaking\":n,\"total\":n}; every key is always present (null when it does \
-not apply); `value` is an enum value, a response status, or a renamed parameter's new name.",
+--format json prints {\"changes\":[{\"kind\",\"operation\",\"webhook\",\"type\",\"field\",\"param\",\
+\"value\",\"breaking\",\"source_breaking\",\"detail\"}],\"breaking\":n,\"source_breaking\":n,\"total\":n,\
+\"dangling_overlay_actions\":[{\"index\",\"target\",\"description\"}],\"overlay_overrides\":[{\"index\",\
+\"target\",\"pointer\",\"spec\",\"overlay\"}]}; every key is always present (null when it does not \
+apply); `value` is an enum value, a response status, a renamed parameter's new name, a constraint \
+keyword or the new page size.",
         after_long_help = format!("{RULES}\n\n{EXIT_CODES}")
     )]
     Diff {
@@ -157,17 +167,21 @@ not apply); `value` is an enum value, a response status, or a renamed parameter'
         /// Output format.
         #[arg(long, value_enum, default_value_t = FormatArg::Text)]
         format: FormatArg,
-        /// Exit 1 when there is a breaking change (`breaking`) or any change (`any`).
+        /// Exit 1 when a change breaks deployed clients (`breaking`), breaks code once regenerated
+        /// (`source-breaking`), or on any change or overlay finding (`any`).
         #[arg(long, value_enum, value_name = "WHAT")]
         fail_on: Option<FailOn>,
     },
     /// The drift check: does the vendored spec still match what Deck serves?
     #[command(
         long_about = "Fetch the upstream spec and compare it with the vendored one as JSON values \
-(key order and formatting do not count). Exit 0 when they match; exit 1 when they differ, printing \
-the report: the types diff (see `spec diff --help` for the breaking rules), whether `spec refresh` \
-would accept the new document, and the JSON pointers that differ (documentation-only changes show up \
-there); exit 3 when upstream cannot be reached or does not return JSON, so CI can tell drift from \
+(key order and formatting do not count). Exit 0 when they match and every overlay action matches \
+them; exit 1 when they differ, printing the report: every change with its two verdicts (breaking \
+for deployed clients, source-breaking; see `spec diff --help` for the rules), the overlay actions \
+that match nothing upstream and the upstream values the overlay newly overrides, whether `spec \
+refresh` would accept the new document, and the JSON pointers that differ (documentation-only \
+changes show up there); exit 1 too when the documents match but an overlay action matches \
+nothing; exit 3 when upstream cannot be reached or does not return JSON, so CI can tell drift from \
 offline.",
         after_long_help = EXIT_CODES
     )]

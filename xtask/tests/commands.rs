@@ -465,7 +465,7 @@ fn check_reports_an_upstream_the_normaliser_rejects_as_drift() {
 }
 
 #[test]
-fn diff_fails_on_breaking_changes_only_when_asked() {
+fn diff_fails_on_each_verdict_only_when_asked() {
     let scratch = Scratch::new("diff");
     let mut old = repo_spec();
     old["components"]["schemas"]["TestApiKeyResponse"]["properties"]["legacy"] =
@@ -473,15 +473,18 @@ fn diff_fails_on_breaking_changes_only_when_asked() {
     let old_path = scratch.write("old.json", &old.to_string());
     let new_path = scratch.spec();
 
+    // An optional response field removed: source-breaking (the field disappears), but deployed
+    // clients decode bodies without it.
     let out = xtask(&["spec", "diff", &old_path, &new_path]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
-        out.stdout
-            .contains("BREAKING  ApiKeyCheck.legacy: field `legacy` (Option<String>) removed"),
+        out.stdout.contains(
+            "  ok        BREAKING  ApiKeyCheck.legacy: field `legacy` (Option<String>) removed"
+        ),
         "{}",
         out.stdout
     );
-
+    assert!(out.stdout.contains("deployed  source"), "{}", out.stdout);
     let out = xtask(&[
         "spec",
         "diff",
@@ -489,26 +492,77 @@ fn diff_fails_on_breaking_changes_only_when_asked() {
         &new_path,
         "--fail-on",
         "breaking",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = xtask(&[
+        "spec",
+        "diff",
+        &old_path,
+        &new_path,
+        "--fail-on",
+        "source-breaking",
         "--format",
         "json",
     ]);
     assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("--fail-on source-breaking"),
+        "{}",
+        out.stderr
+    );
     let report: Value = serde_json::from_str(&out.stdout).expect("a JSON report");
     assert_eq!(
-        (report["total"].clone(), report["breaking"].clone()),
-        (json!(1), json!(1))
+        (
+            report["total"].clone(),
+            report["breaking"].clone(),
+            report["source_breaking"].clone()
+        ),
+        (json!(1), json!(0), json!(1))
     );
+    assert_eq!(report["changes"][0]["source_breaking"], true);
 
-    // The reverse direction only adds an optional field: nothing breaking.
+    // An operation moved: every deployed binary calls a route that is gone; the method keeps
+    // its name.
+    let mut moved = repo_spec();
+    let test = moved["paths"]
+        .as_object_mut()
+        .unwrap()
+        .remove("/test")
+        .unwrap();
+    moved["paths"]["/auth/test"] = test;
+    let moved_path = scratch.write("moved.json", &moved.to_string());
     let out = xtask(&[
         "spec",
         "diff",
         &new_path,
-        &old_path,
+        &moved_path,
         "--fail-on",
         "breaking",
+        "--format",
+        "markdown",
+    ]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .contains("| `operation_moved` | `test_api_key` | **breaking** | ok |"),
+        "{}",
+        out.stdout
+    );
+    let out = xtask(&[
+        "spec",
+        "diff",
+        &new_path,
+        &moved_path,
+        "--fail-on",
+        "source-breaking",
     ]);
     assert_eq!(out.code, 0, "{}", out.stderr);
+
+    // The reverse of the first pair only adds an optional field: nothing breaking either way.
+    for verdict in ["breaking", "source-breaking"] {
+        let out = xtask(&["spec", "diff", &new_path, &old_path, "--fail-on", verdict]);
+        assert_eq!(out.code, 0, "{verdict}: {}", out.stderr);
+    }
     let out = xtask(&["spec", "diff", &new_path, &old_path, "--fail-on", "any"]);
     assert_eq!(out.code, 1, "{}", out.stderr);
 
@@ -517,6 +571,148 @@ fn diff_fails_on_breaking_changes_only_when_asked() {
     let out = xtask(&["spec", "diff", &bad, &new_path]);
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("OLD"), "{}", out.stderr);
+}
+
+#[test]
+fn diff_reports_overlay_actions_that_match_nothing_in_the_new_spec() {
+    let scratch = Scratch::new("diff-dangling");
+    let mut new = repo_spec();
+    // Deck renames the storage item's `purpose`: the overlay action naming its enum dangles.
+    let item = &mut new["components"]["schemas"]["TaskRunStorageItem"];
+    let purpose = item["properties"]
+        .as_object_mut()
+        .unwrap()
+        .remove("purpose")
+        .unwrap();
+    item["properties"]["kind"] = purpose;
+    for r in item["required"].as_array_mut().unwrap() {
+        if r == "purpose" {
+            *r = json!("kind");
+        }
+    }
+    let new_path = scratch.write("new.json", &new.to_string());
+    let target = "$.components.schemas.TaskRunStorageItem.properties.purpose";
+    let out = xtask(&[
+        "spec",
+        "diff",
+        &scratch.spec(),
+        &new_path,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let report: Value = serde_json::from_str(&out.stdout).expect("a JSON report");
+    assert_eq!(report["dangling_overlay_actions"][0]["target"], target);
+    assert_eq!(report["dangling_overlay_actions"][0]["index"], 9);
+    for format in ["text", "markdown"] {
+        let out = xtask(&[
+            "spec",
+            "diff",
+            &scratch.spec(),
+            &new_path,
+            "--format",
+            format,
+        ]);
+        assert!(
+            out.stdout.contains("match nothing in the new spec") && out.stdout.contains(target),
+            "{format}: {}",
+            out.stdout
+        );
+    }
+    let out = xtask(&["spec", "diff", &new_path, &new_path, "--fail-on", "any"]);
+    assert_eq!(
+        out.code, 1,
+        "a dangling action alone fails `any`: {}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.starts_with("No changes to the generated API."),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn check_fails_on_an_overlay_action_that_matches_nothing_upstream() {
+    let scratch = Scratch::new("check-dangling");
+    let mut overlay: Value =
+        serde_json::from_str(&std::fs::read_to_string(scratch.file("overlay.json")).unwrap())
+            .unwrap();
+    overlay["actions"].as_array_mut().unwrap().push(json!({
+        "target": "$.components.schemas.WorkflowRunData",
+        "description": "SDK name for a schema Deck withdrew",
+        "update": {"x-deck-name": "WorkflowRun"}
+    }));
+    scratch.write("overlay.json", &overlay.to_string());
+    let index = overlay["actions"].as_array().unwrap().len() - 1;
+
+    // Upstream is the vendored spec: no drift, but the overlay does not fit it.
+    let upstream = scratch.write("upstream.json", &repo_spec().to_string());
+    let out = xtask(&[
+        "spec",
+        "check",
+        "--upstream",
+        &upstream,
+        "--spec",
+        &scratch.spec(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        out.code, 1,
+        "stdout:\n{}\nstderr:\n{}",
+        out.stdout, out.stderr
+    );
+    let report: Value = serde_json::from_str(&out.stdout).expect("a JSON report");
+    assert_eq!(report["drift"], false);
+    assert_eq!(report["dangling_overlay_actions"][0]["index"], index);
+    let out = xtask(&[
+        "spec",
+        "check",
+        "--upstream",
+        &upstream,
+        "--spec",
+        &scratch.spec(),
+        "--format",
+        "markdown",
+    ]);
+    assert_eq!(out.code, 1);
+    assert!(out.stdout.contains("matches upstream"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("$.components.schemas.WorkflowRunData"),
+        "{}",
+        out.stdout
+    );
+
+    // With drift, the drift report lists it too.
+    let out = xtask(&[
+        "spec",
+        "check",
+        "--upstream",
+        &scratch.write("drifted.json", &upstream_with_a_new_field().to_string()),
+        "--spec",
+        &scratch.spec(),
+        "--format",
+        "markdown",
+    ]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stdout.contains("differs from upstream"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("### Overlay actions that match nothing in the new spec"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("| `field_added` | `ApiKeyCheck.organization_id` | ok | ok |"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
@@ -599,8 +795,10 @@ fn every_command_has_help() {
     }
     let diff_help = xtask(&["spec", "diff", "--help"]).stdout;
     for needle in [
-        "Breaking rules",
-        "enum value removed",
+        "Two verdicts per change",
+        "source-breaking",
+        "enum_value_removed",
+        "operation_moved",
         "Exit codes",
         "git:HEAD:openapi/v2.json",
     ] {

@@ -1,9 +1,13 @@
 //! `spec diff` on pairs of specs built from the real drift cases in
-//! `../shared/deck-spec/drift.md`, each with the exact expected change list.
+//! `../shared/deck-spec/drift.md`, each with the exact expected change list and both verdicts.
 //!
 //! Every pair starts from the vendored `openapi/v2.json` and sets the old and the new state of
 //! the part under test explicitly on both sides (inserting or removing it), so the expected list
 //! does not depend on what the vendored spec currently says about that part.
+//!
+//! Each expected line starts with the verdicts: `both` (breaks deployed clients and source),
+//! `deployed` (breaks clients already deployed against the old spec only), `source` (breaks code
+//! once the client is regenerated only) or `ok` (neither).
 
 use serde_json::{Value, json};
 use xtask::commands::diff_texts;
@@ -15,14 +19,15 @@ fn base() -> Value {
     serde_json::from_str(&text).expect("the vendored spec is JSON")
 }
 
-/// `BREAKING|ok kind location [value=…]`: one line per change, in report order.
+/// `both|deployed|source|ok kind location [value=…]`: one line per change, in report order.
 fn summary(c: &Change) -> String {
-    let mut s = format!(
-        "{} {} {}",
-        if c.breaking { "BREAKING" } else { "ok" },
-        c.kind.as_str(),
-        c.location()
-    );
+    let verdict = match (c.breaking, c.source_breaking) {
+        (true, true) => "both",
+        (true, false) => "deployed",
+        (false, true) => "source",
+        (false, false) => "ok",
+    };
+    let mut s = format!("{verdict} {} {}", c.kind.as_str(), c.location());
     if let Some(v) = &c.value {
         s.push_str(&format!(" value={v}"));
     }
@@ -35,16 +40,21 @@ fn diff(old: &Value, new: &Value) -> Report {
 
 fn assert_changes(old: &Value, new: &Value, expected: &[&str]) -> Report {
     let report = diff(old, new);
+    assert_report(&report, expected);
+    report
+}
+
+fn assert_report(report: &Report, expected: &[&str]) {
     let got: Vec<String> = report.changes.iter().map(summary).collect();
     assert_eq!(got, expected, "\nfull report:\n{}", report.to_text());
-    assert_eq!(
-        report.breaking(),
+    let count = |prefixes: &[&str]| {
         expected
             .iter()
-            .filter(|e| e.starts_with("BREAKING"))
+            .filter(|e| prefixes.iter().any(|p| e.starts_with(p)))
             .count()
-    );
-    report
+    };
+    assert_eq!(report.breaking(), count(&["both ", "deployed "]));
+    assert_eq!(report.source_breaking(), count(&["both ", "source "]));
 }
 
 fn op<'a>(doc: &'a mut Value, path: &str, method: &str) -> &'a mut Value {
@@ -158,8 +168,8 @@ fn starting_after_and_ending_before_become_cursor() {
         &new,
         &[
             "ok pagination_added list_task_runs",
-            "BREAKING parameter_renamed list_task_runs(starting_after) value=cursor",
-            "BREAKING parameter_removed list_task_runs(ending_before)",
+            "both parameter_renamed list_task_runs(starting_after) value=cursor",
+            "both parameter_removed list_task_runs(ending_before)",
         ],
     );
     assert!(
@@ -200,9 +210,10 @@ fn result_filter_becomes_outcome() {
         &old,
         &new,
         &[
-            "BREAKING parameter_removed list_task_runs(result)",
+            "both parameter_removed list_task_runs(result)",
             "ok parameter_added list_task_runs(outcome)",
-            "BREAKING type_removed ListTaskRunsResult",
+            // The type itself is only a Rust name; where it was used is the parameter above.
+            "source type_removed ListTaskRunsResult",
         ],
     );
 }
@@ -235,8 +246,9 @@ fn workflow_id_and_canceled_at_removed_from_the_task_run() {
         &old,
         &new,
         &[
-            "BREAKING field_removed TaskRun.canceled_at",
-            "BREAKING field_removed TaskRun.workflow_id",
+            // Required (nullable) response fields: deployed clients fail on bodies without them.
+            "both field_removed TaskRun.canceled_at",
+            "both field_removed TaskRun.workflow_id",
         ],
     );
     assert!(
@@ -338,7 +350,8 @@ fn screenshots_become_artifacts() {
         &old,
         &new,
         &[
-            "BREAKING enum_value_removed GetTaskRunIncludeItem value=screenshots",
+            // Sent: deployed clients may still ask for `screenshots`.
+            "both enum_value_removed GetTaskRunIncludeItem value=screenshots",
             "ok enum_value_added GetTaskRunIncludeItem value=artifacts",
         ],
     );
@@ -369,7 +382,8 @@ fn screenshots_become_artifacts() {
         &old,
         &new,
         &[
-            "BREAKING field_removed TaskRun.screenshots",
+            // Optional in the response: deployed clients decode bodies without it.
+            "source field_removed TaskRun.screenshots",
             "ok field_added TaskRun.artifacts",
             "ok type_added TaskRunArtifacts",
         ],
@@ -468,7 +482,7 @@ fn an_enum_value_respelled_is_a_breaking_removal() {
         &old,
         &new,
         &[
-            "BREAKING enum_value_removed ListTaskRunsStatusItem value=cancelling",
+            "both enum_value_removed ListTaskRunsStatusItem value=cancelling",
             "ok enum_value_added ListTaskRunsStatusItem value=canceling",
         ],
     );
@@ -604,11 +618,7 @@ fn breaking_rules_for_optionality_and_statuses() {
         json!({"type": "string"}),
         false,
     );
-    assert_changes(
-        &old,
-        &new,
-        &["BREAKING field_made_optional ApiKeyCheck.status"],
-    );
+    assert_changes(&old, &new, &["both field_made_optional ApiKeyCheck.status"]);
 
     // A response field made nullable: same.
     let mut new = old.clone();
@@ -619,13 +629,10 @@ fn breaking_rules_for_optionality_and_statuses() {
         json!({"type": ["string", "null"]}),
         true,
     );
-    assert_changes(
-        &old,
-        &new,
-        &["BREAKING field_made_nullable ApiKeyCheck.status"],
-    );
+    assert_changes(&old, &new, &["both field_made_nullable ApiKeyCheck.status"]);
 
-    // A nullable response field made optional: still `Option<T>`, nothing breaks.
+    // A nullable response field made optional: still `Option<T>` in source, but deployed clients
+    // require it present (`null` or a value) and fail on bodies without it.
     let mut old = base();
     let mut new = base();
     let nullable = json!({"type": ["null", "string"]});
@@ -646,7 +653,7 @@ fn breaking_rules_for_optionality_and_statuses() {
     assert_changes(
         &old,
         &new,
-        &["ok field_made_optional ApiKeyCheck.environment"],
+        &["deployed field_made_optional ApiKeyCheck.environment"],
     );
 
     // A request field made required breaks callers that did not set it; a new optional one does
@@ -682,9 +689,9 @@ fn breaking_rules_for_optionality_and_statuses() {
         &old,
         &new,
         &[
-            "BREAKING field_retyped ErrorDetail.code",
+            "both field_retyped ErrorDetail.code",
             "ok field_added RunTaskRequest.note",
-            "BREAKING field_made_required RunTaskRequest.session_id",
+            "both field_made_required RunTaskRequest.session_id",
         ],
     );
 
@@ -708,30 +715,8 @@ fn breaking_rules_for_optionality_and_statuses() {
         &new,
         &[
             "ok parameter_added list_tasks(q)",
-            "BREAKING parameter_added list_tasks(region)",
-            "BREAKING parameter_made_required list_tasks(agent_id)",
-        ],
-    );
-
-    // drift.md §3.3: create-a-source answers 200 where every other create answers 201. A success
-    // status removed is breaking (the client rejects the new status); one added is not.
-    let mut old = base();
-    let mut new = base();
-    let responses = &mut op(&mut new, "/tasks/{task_id}/run", "post")["responses"];
-    let created = responses
-        .as_object_mut()
-        .unwrap()
-        .remove("201")
-        .expect("runTask answers 201");
-    responses["200"] = created;
-    let old_responses = &mut op(&mut old, "/tasks/{task_id}/run", "post")["responses"];
-    old_responses.as_object_mut().unwrap().remove("200");
-    assert_changes(
-        &old,
-        &new,
-        &[
-            "BREAKING response_status_removed run_task value=201",
-            "ok response_status_added run_task value=200",
+            "both parameter_added list_tasks(region)",
+            "both parameter_made_required list_tasks(agent_id)",
         ],
     );
 
@@ -755,14 +740,21 @@ fn removals_and_identity() {
     let mut new = base();
     new["paths"].as_object_mut().unwrap().remove("/test");
     remove_schema(&mut new, "TestApiKeyResponse");
-    assert_changes(
+    let report = assert_changes(
         &old,
         &new,
         &[
-            "BREAKING operation_removed test_api_key",
-            "BREAKING type_removed ApiKeyCheck",
+            "both operation_removed test_api_key",
+            "source type_removed ApiKeyCheck",
         ],
     );
+    // The overlay's SDK name for the removed schema no longer has a target.
+    let dangling: Vec<&str> = report
+        .dangling_overlay_actions
+        .iter()
+        .map(|a| a.target.as_str())
+        .collect();
+    assert_eq!(dangling, ["$.components.schemas.TestApiKeyResponse"]);
 }
 
 /// `--format json` has a stable schema: every key on every change, counts at the top.
@@ -791,8 +783,10 @@ fn the_json_report_has_a_stable_schema() {
             "kind",
             "operation",
             "param",
+            "source_breaking",
             "type",
-            "value"
+            "value",
+            "webhook"
         ]
     );
     assert_eq!(change["kind"], "parameter_added");
@@ -800,8 +794,514 @@ fn the_json_report_has_a_stable_schema() {
     assert_eq!(change["param"], "search");
     assert_eq!(change["type"], Value::Null);
     assert_eq!(change["breaking"], false);
+    assert_eq!(change["source_breaking"], false);
+    let top: Vec<&str> = json
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        top,
+        [
+            "breaking",
+            "changes",
+            "dangling_overlay_actions",
+            "overlay_overrides",
+            "source_breaking",
+            "total"
+        ]
+    );
+    assert_eq!(json["dangling_overlay_actions"], json!([]));
 
     let markdown = report.to_markdown();
     assert!(markdown.contains("### Not breaking"), "{markdown}");
     assert!(!markdown.contains("### Breaking"), "{markdown}");
+}
+
+fn rename_path(doc: &mut Value, from: &str, to: &str) {
+    let paths = doc["paths"].as_object_mut().expect("paths");
+    let item = paths
+        .remove(from)
+        .unwrap_or_else(|| panic!("the vendored spec has {from}"));
+    paths.insert(to.to_string(), item);
+}
+
+/// An operation that moves keeps its method name, so regenerated code compiles; every deployed
+/// binary still calls the old route. drift.md 2.3: the cancel route's path parameter is
+/// `task_run_id` in the concept pages and `run_id` in the reference: the same route on the wire.
+#[test]
+fn an_operation_moved() {
+    let old = base();
+    let mut new = base();
+    rename_path(&mut new, "/test", "/auth/test");
+    let report = assert_changes(&old, &new, &["deployed operation_moved test_api_key"]);
+    assert!(
+        report.changes[0]
+            .detail
+            .contains("now GET /auth/test (was GET /test)"),
+        "{}",
+        report.changes[0].detail
+    );
+
+    // Another method on the same path moves it too.
+    let mut new = base();
+    let cancel = op(&mut new, "/task-runs/{run_id}/cancel", "post").clone();
+    new["paths"]["/task-runs/{run_id}/cancel"] = json!({"delete": cancel});
+    assert_changes(&old, &new, &["deployed operation_moved cancel_task_run"]);
+
+    // Only the path parameter's name changes: the same route, a renamed setter.
+    let mut old = base();
+    let new = base();
+    rename_path(
+        &mut old,
+        "/task-runs/{run_id}/cancel",
+        "/task-runs/{task_run_id}/cancel",
+    );
+    op(&mut old, "/task-runs/{task_run_id}/cancel", "post")["parameters"][0]["name"] =
+        json!("task_run_id");
+    assert_changes(
+        &old,
+        &new,
+        &[
+            "ok operation_moved cancel_task_run",
+            "source parameter_renamed cancel_task_run(task_run_id) value=run_id",
+        ],
+    );
+}
+
+/// drift.md §3.3: create-a-source answers 200 where every other create answers 201. The client
+/// decodes any 2xx as the success type, so a status changing within 2xx breaks nothing.
+#[test]
+fn a_success_status_changing_within_2xx_breaks_nothing() {
+    let move_status = |doc: &mut Value, path: &str, method: &str, from: &str, to: &str| {
+        let responses = &mut op(doc, path, method)["responses"];
+        let response = responses
+            .as_object_mut()
+            .unwrap()
+            .remove(from)
+            .unwrap_or_else(|| panic!("{method} {path} answers {from}"));
+        responses[to] = response;
+    };
+    let old = base();
+    let mut new = base();
+    move_status(&mut new, "/sources", "post", "200", "201");
+    assert_changes(
+        &old,
+        &new,
+        &[
+            "ok response_status_removed create_source value=200",
+            "ok response_status_added create_source value=201",
+        ],
+    );
+    let mut new = base();
+    move_status(&mut new, "/tasks/{task_id}/run", "post", "201", "200");
+    assert_changes(
+        &old,
+        &new,
+        &[
+            "ok response_status_removed run_task value=201",
+            "ok response_status_added run_task value=200",
+        ],
+    );
+}
+
+/// Request constraints the server enforces: tightening one turns calls deployed clients make
+/// into 400s (breaking for them), without changing the Rust surface (not source-breaking).
+/// drift.md 2.3 (a plan-dependent `settings.timeout_seconds` cap), 2.6 ("the list must not be
+/// empty"), X2 (`google_sso` dropped), 2.11 (an over-long idempotency key becomes a 400).
+#[test]
+fn request_constraints_tightened() {
+    let timeout = |min: u32, max: u32| json!({"type": "integer", "minimum": min, "maximum": max});
+    let case = |ty: &str, field: &str, old_def: Value, new_def: Value, expected: &[&str]| {
+        let mut old = base();
+        let mut new = base();
+        set_field(&mut old, ty, field, old_def, false);
+        set_field(&mut new, ty, field, new_def, false);
+        assert_changes(&old, &new, expected);
+    };
+    case(
+        "CreateTaskRequest",
+        "timeout_seconds",
+        timeout(60, 3600),
+        timeout(60, 1800),
+        &["deployed constraint_tightened CreateTaskRequest.timeout_seconds value=maximum"],
+    );
+    case(
+        "CreateTaskRequest",
+        "timeout_seconds",
+        timeout(60, 3600),
+        timeout(120, 3600),
+        &["deployed constraint_tightened CreateTaskRequest.timeout_seconds value=minimum"],
+    );
+    let name = |min: u32, max: u32| json!({"type": "string", "minLength": min, "maxLength": max});
+    case(
+        "CreateAgentRequest",
+        "name",
+        name(1, 255),
+        name(1, 100),
+        &["deployed constraint_tightened CreateAgentRequest.name value=maxLength"],
+    );
+    case(
+        "CreateAgentRequest",
+        "name",
+        name(1, 255),
+        name(3, 255),
+        &["deployed constraint_tightened CreateAgentRequest.name value=minLength"],
+    );
+    let id = |pattern: &str| json!({"type": ["null", "string"], "pattern": pattern});
+    case(
+        "CreateTaskRequest",
+        "id",
+        id("^task_"),
+        id("^task_[a-z0-9]{8,}$"),
+        &["deployed constraint_changed CreateTaskRequest.id value=pattern"],
+    );
+    // A pattern on a plain string: typify makes the field a validating newtype, so the Rust type
+    // changes too (source-breaking), and deployed clients may send what it refuses.
+    case(
+        "CreateTaskRequest",
+        "id",
+        json!({"type": ["null", "string"]}),
+        id("^task_"),
+        &[
+            "both field_retyped CreateTaskRequest.id",
+            "deployed constraint_tightened CreateTaskRequest.id value=pattern",
+            "ok type_added CreateTaskRequestId",
+        ],
+    );
+    let events = |min: u32, max: u32| {
+        json!({"type": ["null", "array"], "items": {"type": "string"},
+               "minItems": min, "maxItems": max})
+    };
+    case(
+        "CreateEventDestinationRequest",
+        "events",
+        events(0, 50),
+        events(0, 20),
+        &["deployed constraint_tightened CreateEventDestinationRequest.events value=maxItems"],
+    );
+    case(
+        "CreateEventDestinationRequest",
+        "events",
+        events(0, 50),
+        events(1, 50),
+        &["deployed constraint_tightened CreateEventDestinationRequest.events value=minItems"],
+    );
+    // Enum values removed from a request field: reported on the enum type.
+    let auth = |values: Value| json!({"type": ["null", "string"], "enum": values});
+    case(
+        "CreateCredentialRequest",
+        "auth_method",
+        auth(json!(["username_password", "google_sso", "none", null])),
+        auth(json!(["username_password", "none", null])),
+        &["both enum_value_removed CreateCredentialRequestAuthMethod value=google_sso"],
+    );
+
+    // A parameter: the server refuses a longer free-text search.
+    let search = |max: u32| json!({"name": "search", "in": "query", "schema": {"type": "string", "maxLength": max}});
+    let mut old = base();
+    let mut new = base();
+    set_param(&mut old, "/task-runs", "get", search(200));
+    set_param(&mut new, "/task-runs", "get", search(100));
+    let report = assert_changes(
+        &old,
+        &new,
+        &["deployed constraint_tightened list_task_runs(search) value=maxLength"],
+    );
+    assert!(
+        report.changes[0].detail.contains("maxLength 200 → 100"),
+        "{}",
+        report.changes[0].detail
+    );
+}
+
+/// Relaxed request constraints break nothing; a relaxed response constraint breaks deployed
+/// clients whose generated type checks it while decoding (typify's constrained strings).
+#[test]
+fn constraints_relaxed() {
+    let mut old = base();
+    let mut new = base();
+    let name = |max: u32| json!({"type": "string", "minLength": 1, "maxLength": max});
+    set_field(&mut old, "CreateAgentRequest", "name", name(100), true);
+    set_field(&mut new, "CreateAgentRequest", "name", name(255), true);
+    let timeout = |max: u32| json!({"type": "integer", "minimum": 60, "maximum": max});
+    set_field(
+        &mut old,
+        "CreateTaskRequest",
+        "timeout_seconds",
+        timeout(1800),
+        false,
+    );
+    set_field(
+        &mut new,
+        "CreateTaskRequest",
+        "timeout_seconds",
+        timeout(3600),
+        false,
+    );
+    let file_name = |max: u32| json!({"type": "string", "maxLength": max});
+    set_field(
+        &mut old,
+        "TaskRunStorageItem",
+        "file_name",
+        file_name(255),
+        true,
+    );
+    set_field(
+        &mut new,
+        "TaskRunStorageItem",
+        "file_name",
+        file_name(1024),
+        true,
+    );
+    assert_changes(
+        &old,
+        &new,
+        &[
+            "ok constraint_relaxed CreateAgentRequest.name value=maxLength",
+            "ok constraint_relaxed CreateTaskRequest.timeout_seconds value=maximum",
+            "deployed constraint_relaxed TaskRunStorageItem.file_name value=maxLength",
+        ],
+    );
+}
+
+fn vendored_overlay_json() -> Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/overlay.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn limit_with_maximum(doc: &mut Value, path: &str, maximum: Option<u32>) {
+    let mut schema = json!({"type": ["integer", "string"], "format": "int32",
+                            "pattern": "^-?(?:0|[1-9]\\d*)$"});
+    if let Some(m) = maximum {
+        schema["maximum"] = json!(m);
+    }
+    set_param(
+        doc,
+        path,
+        "get",
+        json!({"name": "limit", "in": "query", "schema": schema}),
+    );
+}
+
+/// The paginator asks for the page size read from the spec at generation time (`limit`'s
+/// `maximum`); a deployed client keeps asking for the old one.
+#[test]
+fn the_paginators_page_size() {
+    // Deck states a `limit` maximum of 50. The vendored overlay sets 100 on every list, so it
+    // now overrides the spec: every paginator, deployed or regenerated, asks for 100. Nothing
+    // changed in the generated surface, but the override is reported.
+    let mut old = base();
+    let mut new = base();
+    limit_with_maximum(&mut old, "/tasks", None);
+    limit_with_maximum(&mut new, "/tasks", Some(50));
+    let report = assert_changes(&old, &new, &[]);
+    assert_eq!(report.overlay_overrides.len(), 1, "{}", report.to_text());
+    let o = &report.overlay_overrides[0];
+    assert!(
+        o.pointer.starts_with("/paths/~1tasks/get/parameters/")
+            && o.pointer.ends_with("/schema/maximum"),
+        "{}",
+        o.pointer
+    );
+    assert_eq!((&o.spec, &o.overlay), (&json!(50), &json!(100)));
+    assert!(
+        report.to_text().contains("overlay now overrides"),
+        "{}",
+        report.to_text()
+    );
+
+    // With an overlay that lets the spec's maximum through (the fix for the override above),
+    // the lowered page size breaks deployed paginators, not source.
+    let mut overlay = vendored_overlay_json();
+    overlay["actions"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|a| !a["target"].as_str().unwrap().contains("'limit'"));
+    let overlay = deck_codegen::Overlay::parse(&overlay.to_string()).unwrap();
+    let diff_with = |old: &Value, new: &Value| {
+        let load = |doc: &Value| deck_codegen::load(&doc.to_string(), Some(&overlay)).unwrap();
+        deck_codegen::diff::diff_specs(&load(old), &load(new)).unwrap()
+    };
+    let report = diff_with(&old, &new);
+    assert_report(
+        &report,
+        &[
+            "deployed page_size_lowered list_tasks value=50",
+            "deployed constraint_tightened list_tasks(limit) value=maximum",
+        ],
+    );
+    assert!(
+        report.changes[0].detail.contains("100 → 50"),
+        "{}",
+        report.changes[0].detail
+    );
+    // The reverse: deployed paginators keep asking for 50, still allowed.
+    assert_report(
+        &diff_with(&new, &old),
+        &[
+            "ok page_size_raised list_tasks value=100",
+            "ok constraint_relaxed list_tasks(limit) value=maximum",
+        ],
+    );
+}
+
+fn event_schema(doc: &mut Value, name: &str, data_required: bool) {
+    let required = if data_required {
+        json!(["type", "data"])
+    } else {
+        json!(["type"])
+    };
+    set_schema(
+        doc,
+        name,
+        json!({"type": "object", "required": required, "properties": {
+            "type": {"type": "string", "description": "The event type."},
+            "data": {"$ref": "#/components/schemas/GetTaskRunResponse"}
+        }}),
+    );
+}
+
+fn set_webhooks(doc: &mut Value, hooks: &[(&str, &str)]) {
+    let mut section = serde_json::Map::new();
+    for (event, payload) in hooks {
+        section.insert(
+            event.to_string(),
+            json!({"post": {
+                "requestBody": {"required": true, "content": {"application/json": {
+                    "schema": {"$ref": format!("#/components/schemas/{payload}")}}}},
+                "responses": {"200": {"description": "Acknowledge the delivery."}}
+            }}),
+        );
+    }
+    doc["webhooks"] = Value::Object(section);
+}
+
+/// drift.md 2.7: `task_run.pending` gives way to `task_run.review_required`; event payloads are
+/// received, so their types follow the response rules.
+#[test]
+fn webhooks_added_removed_and_changed() {
+    let mut old = base();
+    let mut new = base();
+    for doc in [&mut old, &mut new] {
+        event_schema(doc, "TaskRunEvent", true);
+    }
+    set_webhooks(
+        &mut old,
+        &[
+            ("task_run.pending", "TaskRunEvent"),
+            ("task_run.completed", "TaskRunEvent"),
+        ],
+    );
+    set_webhooks(
+        &mut new,
+        &[
+            ("task_run.review_required", "TaskRunEvent"),
+            ("task_run.completed", "TaskRunEvent"),
+        ],
+    );
+    assert_changes(
+        &old,
+        &new,
+        &[
+            "both webhook_removed webhook task_run.pending",
+            "ok webhook_added webhook task_run.review_required",
+        ],
+    );
+
+    // A payload field made optional: a type reached only from webhooks is received, so it
+    // breaks both (`T` → `Option<T>`, and deployed receivers fail on payloads without it).
+    let mut changed = old.clone();
+    event_schema(&mut changed, "TaskRunEvent", false);
+    assert_changes(
+        &old,
+        &changed,
+        &["both field_made_optional TaskRunEvent.data"],
+    );
+
+    // A payload retyped: under a new name with the same shape, only source breaks; with another
+    // shape, deployed receivers too.
+    let mut renamed = old.clone();
+    event_schema(&mut renamed, "RunCompletedEvent", true);
+    set_webhooks(
+        &mut renamed,
+        &[
+            ("task_run.pending", "TaskRunEvent"),
+            ("task_run.completed", "RunCompletedEvent"),
+        ],
+    );
+    assert_changes(
+        &old,
+        &renamed,
+        &[
+            "source webhook_retyped webhook task_run.completed",
+            "ok type_added RunCompletedEvent",
+        ],
+    );
+    let mut reshaped = renamed.clone();
+    set_schema(
+        &mut reshaped,
+        "RunCompletedEvent",
+        json!({"type": "object", "required": ["type", "run_id"], "properties": {
+            "type": {"type": "string"}, "run_id": {"type": "string"}
+        }}),
+    );
+    assert_changes(
+        &old,
+        &reshaped,
+        &[
+            "both webhook_retyped webhook task_run.completed",
+            "ok type_added RunCompletedEvent",
+        ],
+    );
+}
+
+/// drift.md 2.9-style rename of a field the overlay types: Deck calls the storage item's
+/// `purpose` `kind`. The overlay action naming its enum matches nothing any more; the diff says
+/// so beside the changes (what it typed fell back to Deck's plain shapes).
+#[test]
+fn a_dangling_overlay_target() {
+    let old = base();
+    let mut new = base();
+    let purpose = schema(&mut new, "TaskRunStorageItem")["properties"]["purpose"].clone();
+    remove_field(&mut new, "TaskRunStorageItem", "purpose");
+    set_field(&mut new, "TaskRunStorageItem", "kind", purpose, true);
+    let report = assert_changes(
+        &old,
+        &new,
+        &[
+            "source type_removed StoragePurpose",
+            "both field_removed TaskRunStorageItem.purpose",
+            "ok field_added TaskRunStorageItem.kind",
+            "ok type_added TaskRunStorageItemKind",
+        ],
+    );
+    let dangling: Vec<(usize, &str)> = report
+        .dangling_overlay_actions
+        .iter()
+        .map(|a| (a.index, a.target.as_str()))
+        .collect();
+    assert_eq!(
+        dangling,
+        [(
+            9,
+            "$.components.schemas.TaskRunStorageItem.properties.purpose"
+        )]
+    );
+    assert!(
+        report
+            .to_text()
+            .contains("overlay action 9 matches nothing"),
+        "{}",
+        report.to_text()
+    );
+    assert!(
+        report
+            .to_markdown()
+            .contains("### Overlay actions that match nothing in the new spec"),
+        "{}",
+        report.to_markdown()
+    );
+    assert_eq!(report.to_json()["dangling_overlay_actions"][0]["index"], 9);
 }

@@ -3,9 +3,9 @@
 //!
 //! It is read from what the generator produced, not re-derived: Rust names and types come from
 //! the generated syntax tree (after post-processing), wire facts (HTTP method, path, success
-//! statuses, parameter locations, constraints) from the document the generator was given. The
-//! two are joined by [`crate::postprocess::key`], so no naming rule of progenitor's or typify's
-//! is repeated here.
+//! statuses, parameter locations, constraints, webhooks) from the document the generator was
+//! given. The two are joined by `postprocess::key`, so no naming rule of progenitor's or
+//! typify's is repeated here.
 
 mod read;
 mod render;
@@ -23,6 +23,17 @@ pub struct Surface {
     pub operations: BTreeMap<String, Operation>,
     /// Generated types by Rust name (`TaskRun`).
     pub types: BTreeMap<String, TypeDef>,
+    /// Webhooks (the spec's top-level `webhooks`, `x-webhooks` once normalised) by name: the
+    /// event type, e.g. `task_run.completed`.
+    pub webhooks: BTreeMap<String, Webhook>,
+}
+
+/// One webhook: an event Deck POSTs to a destination.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Webhook {
+    /// The payload's Rust type (the generated type of the `requestBody` schema; the payload
+    /// counts as received, like a response body).
+    pub payload: String,
 }
 
 /// One operation: one method on `deck::Client`.
@@ -102,7 +113,12 @@ pub struct Constraints {
     pub min_items: Option<u64>,
     /// `maxItems`.
     pub max_items: Option<u64>,
-    /// Allowed values, for enums (the type's values) — sorted.
+    /// `uniqueItems: true`.
+    pub unique_items: bool,
+    /// `multipleOf`.
+    pub multiple_of: Option<f64>,
+    /// Allowed values, for enums (the type's values) — sorted. Not rendered and not diffed as a
+    /// constraint: the values are the enum type's, and the type rules report them.
     pub values: Option<BTreeSet<String>>,
 }
 
@@ -120,7 +136,8 @@ pub enum Presence {
     Required,
     /// Present, possibly null: `Option<T>`, missing is an error.
     RequiredNullable,
-    /// May be missing or null: `Option<T>`.
+    /// May be missing: `Option<T>` (missing or null), or a type with a default (`Vec<T>` with
+    /// `#[serde(default)]`: missing decodes as empty).
     Optional,
 }
 

@@ -207,6 +207,17 @@ pub fn read(file: &syn::File, doc: &Value, open_enums: &[OpenEnum]) -> Result<Su
             response_roots.extend(names.iter().filter(|n| key(n) == key(name)).cloned());
         }
     }
+    // Webhook payloads are received, like response bodies.
+    let webhooks = webhooks(doc, &names, |component| {
+        schemas
+            .and_then(|s| s.get(component))
+            .is_some_and(crate::normalize::is_any_schema)
+    });
+    for hook in webhooks.values() {
+        if names.contains(&hook.payload) {
+            response_roots.insert(hook.payload.clone());
+        }
+    }
     let request = reachable(&edges, request_roots);
     let response = reachable(&edges, response_roots);
     for (name, def) in types.iter_mut() {
@@ -223,7 +234,79 @@ pub fn read(file: &syn::File, doc: &Value, open_enums: &[OpenEnum]) -> Result<Su
             .to_string(),
         operations,
         types,
+        webhooks,
     })
+}
+
+/// The webhooks of the normalised document (`x-webhooks`: event name → path item, the payload
+/// being the `requestBody` schema of its `post`, or of its only operation). A payload that is a
+/// `$ref` names the generated type of that component (`serde_json::Value` for a component that
+/// constrains nothing); an inline one is described (`inline object`).
+fn webhooks(
+    doc: &Value,
+    names: &BTreeSet<String>,
+    is_any: impl Fn(&str) -> bool,
+) -> BTreeMap<String, Webhook> {
+    let deref = |v: &'_ Value| -> Value {
+        match v
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix('#'))
+            .and_then(|p| doc.pointer(p))
+        {
+            Some(target) => target.clone(),
+            None => v.clone(),
+        }
+    };
+    let mut out = BTreeMap::new();
+    for (name, item) in doc
+        .get("x-webhooks")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        let item = deref(item);
+        let op = item.get("post").or_else(|| {
+            crate::normalize::HTTP_METHODS
+                .iter()
+                .find_map(|m| item.get(*m))
+        });
+        let body = op.and_then(|op| op.get("requestBody")).map(deref);
+        let content = body.as_ref().and_then(|b| b.get("content"));
+        let media = content.and_then(Value::as_object).and_then(|c| {
+            c.get("application/json")
+                .or_else(|| c.iter().find(|(m, _)| m.contains("json")).map(|(_, v)| v))
+                .or_else(|| c.values().next())
+        });
+        let payload = match media.and_then(|m| m.get("schema")) {
+            None => "()".to_string(),
+            Some(schema) => payload_type(schema, names, &is_any),
+        };
+        out.insert(name.clone(), Webhook { payload });
+    }
+    out
+}
+
+fn payload_type(
+    schema: &Value,
+    names: &BTreeSet<String>,
+    is_any: &impl Fn(&str) -> bool,
+) -> String {
+    let reference = schema.get("$ref").or_else(|| match schema.get("allOf") {
+        Some(Value::Array(all)) if all.len() == 1 => all[0].get("$ref"),
+        _ => None,
+    });
+    if let Some(component) = reference.and_then(Value::as_str).and_then(component_ref) {
+        return match names.iter().find(|n| key(n) == key(component)) {
+            Some(rust) => rust.clone(),
+            None if is_any(component) => "serde_json::Value".into(),
+            None => component.to_string(),
+        };
+    }
+    match schema.get("type").and_then(Value::as_str) {
+        Some(t) => format!("inline {t}"),
+        None => "inline schema".into(),
+    }
 }
 
 fn item_name(item: &Item) -> Option<String> {
@@ -240,7 +323,12 @@ fn field(f: &syn::Field, prop: Option<&Value>, doc: &Value) -> Field {
     let is_option = generic_arg(&f.ty, "Option").is_some();
     let has = |name: &str| serde.iter().any(|(k, _)| k == name);
     let presence = if !is_option {
-        Presence::Required
+        // `#[serde(default)]` (an optional array, a field with a default): may be missing.
+        if has("default") {
+            Presence::Optional
+        } else {
+            Presence::Required
+        }
     } else if has("deserialize_with") && !has("default") {
         Presence::RequiredNullable
     } else {
@@ -340,6 +428,8 @@ fn constraints(schema: &Value, doc: &Value) -> Constraints {
         pattern: s.get("pattern").and_then(Value::as_str).map(String::from),
         min_items: int("minItems"),
         max_items: int("maxItems"),
+        unique_items: s.get("uniqueItems") == Some(&Value::Bool(true)),
+        multiple_of: num("multipleOf"),
         values,
     }
 }
@@ -577,5 +667,44 @@ mod tests {
             fields["attempts"].int_or_string && fields["attempts"].presence == Presence::Required
         );
         assert!(surface.types["TaskRun"].usage.response && !surface.types["TaskRun"].usage.request);
+        assert!(surface.webhooks.is_empty());
+    }
+
+    #[test]
+    fn webhooks_are_read_with_their_payload_types() {
+        let names: BTreeSet<String> = ["TaskRunEvent".to_string()].into();
+        let doc = serde_json::json!({
+            "components": {
+                "schemas": {"task_run_event": {"type": "object"}, "Anything": {}},
+                "requestBodies": {"Ev": {"content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/task_run_event"}}}}}
+            },
+            "x-webhooks": {
+                "task_run.completed": {"post": {"requestBody": {"content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/task_run_event"}}}}}},
+                "task_run.failed": {"post": {"requestBody": {"$ref": "#/components/requestBodies/Ev"}}},
+                "ping": {"post": {"requestBody": {"content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/Anything"}}}}}},
+                "inline": {"post": {"requestBody": {"content": {"application/json": {
+                    "schema": {"type": "object"}}}}}},
+                "empty": {"post": {}}
+            }
+        });
+        let any = |c: &str| c == "Anything";
+        let hooks = webhooks(&doc, &names, any);
+        let payloads: Vec<(&str, &str)> = hooks
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.payload.as_str()))
+            .collect();
+        assert_eq!(
+            payloads,
+            [
+                ("empty", "()"),
+                ("inline", "inline object"),
+                ("ping", "serde_json::Value"),
+                ("task_run.completed", "TaskRunEvent"),
+                ("task_run.failed", "TaskRunEvent"),
+            ]
+        );
     }
 }

@@ -45,6 +45,12 @@ impl Constraints {
                 out.push(format!("{word} {v}"));
             }
         }
+        if self.unique_items {
+            out.push("uniqueItems".into());
+        }
+        if let Some(n) = self.multiple_of {
+            out.push(format!("multipleOf {}", number(n)));
+        }
         if let Some(p) = &self.pattern {
             out.push(format!("pattern {p}"));
         }
@@ -91,6 +97,9 @@ impl Surface {
                     notes.join(", ")
                 ));
             }
+        }
+        for (name, hook) in &self.webhooks {
+            lines.push(format!("webhook {name}: {}", hook.payload));
         }
         for (name, def) in &self.types {
             let deck = def
@@ -212,6 +221,12 @@ mod tests {
                 usage: Usage::default(),
             },
         );
+        surface.webhooks.insert(
+            "task_run.completed".into(),
+            Webhook {
+                payload: "TaskRunEvent".into(),
+            },
+        );
         let text = surface.render();
         let lines: Vec<&str> = text.lines().skip(2).collect();
         assert_eq!(
@@ -221,6 +236,7 @@ mod tests {
                 "op list_runs: GET /runs -> RunPage (success: 200)",
                 "op list_runs paginated: item Run, page size 100",
                 "op list_runs param limit: i32 (query, optional, maximum 100)",
+                "webhook task_run.completed: TaskRunEvent",
                 "type RunStatus: open enum",
                 "type RunStatus value \"canceling\" -> Canceling (also \"cancelling\")",
             ]
