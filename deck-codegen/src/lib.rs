@@ -218,26 +218,45 @@ pub(crate) mod tests {
     fn the_vendored_overlay_applies_without_dangling_targets() {
         let spec = load(SPEC, Some(&Overlay::parse(OVERLAY).unwrap())).unwrap();
         assert_eq!(spec.overlay.dangling_messages(), Vec::<String>::new());
-        // The overlay fills gaps; the one value it replaces on purpose is the `JsonElement` (any
-        // JSON) of the run's `interaction`, typed as `Interaction`. `spec diff` reports any other.
+        // The overlay fills gaps; the values it replaces on purpose are `JsonElement`s (any
+        // JSON) given their documented types: the run's `interaction` (`Interaction`), a task's
+        // `storage` (`TaskStorage`), and the credential update's response, which is the
+        // `Credential` Deck documents. `spec diff` reports any other.
         let overridden: Vec<(usize, &str)> = spec
             .overlay
             .overrides()
             .map(|(a, o)| (a.index, o.pointer.as_str()))
             .collect();
-        assert_eq!(
-            overridden,
-            [
-                (
-                    3,
-                    "/components/schemas/GetTaskRunResponse/properties/interaction/oneOf/1/$ref"
-                ),
-                (
-                    3,
-                    "/components/schemas/ListTaskRunData/properties/interaction/oneOf/1/$ref"
-                )
-            ]
-        );
+        let schemas = "/components/schemas";
+        let update = "/paths/~1credentials~1{credential_id}/patch/responses/200/content";
+        let expected: Vec<(usize, String)> = [
+            (
+                3,
+                format!("{schemas}/GetTaskRunResponse/properties/interaction/oneOf/1/$ref"),
+            ),
+            (
+                3,
+                format!("{schemas}/ListTaskRunData/properties/interaction/oneOf/1/$ref"),
+            ),
+            (
+                41,
+                format!("{schemas}/GetTaskResponse/properties/storage/oneOf/1/$ref"),
+            ),
+            (
+                41,
+                format!("{schemas}/CreateTaskRequest/properties/storage/oneOf/1/$ref"),
+            ),
+            (
+                41,
+                format!("{schemas}/UpdateTaskRequest/properties/storage/oneOf/1/$ref"),
+            ),
+            (42, format!("{update}/application~1json/schema/$ref")),
+            (42, format!("{update}/text~1json/schema/$ref")),
+            (42, format!("{update}/text~1plain/schema/$ref")),
+        ]
+        .into();
+        let expected: Vec<(usize, &str)> = expected.iter().map(|(i, p)| (*i, p.as_str())).collect();
+        assert_eq!(overridden, expected);
         assert_eq!(spec.raw, serde_json::from_str::<Value>(SPEC).unwrap());
     }
 }
