@@ -45,6 +45,33 @@ where
     d.deserialize_option(OptionVisitor(PhantomData))
 }
 
+/// An optional field of an event snapshot, where Deck sends an empty field as `""`: `""`,
+/// `null` or absent is `None`; anything else decodes as `T`.
+pub(crate) fn empty_as_none<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    match <Option<serde_json::Value> as serde::Deserialize>::deserialize(d)? {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(s)) if s.is_empty() => Ok(None),
+        Some(value) => T::deserialize(value).map(Some).map_err(de::Error::custom),
+    }
+}
+
+/// [`option_int`] in an event snapshot: `""` is `None` too.
+pub(crate) fn option_int_or_empty<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: TryFrom<i64> + TryFrom<u64> + FromStr,
+{
+    match <Option<serde_json::Value> as serde::Deserialize>::deserialize(d)? {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(s)) if s.is_empty() => Ok(None),
+        Some(value) => int(value).map(Some).map_err(de::Error::custom),
+    }
+}
+
 /// An argument of `Client::__call_operation` (spec-driven tests), decoded into the setter's type.
 #[cfg(feature = "mock")]
 pub(crate) fn argument<T: serde::de::DeserializeOwned>(
@@ -143,6 +170,48 @@ mod tests {
                 runtime_ms: None
             })
         );
+    }
+
+    #[derive(Deserialize, Debug, PartialEq)]
+    struct Snapshot {
+        #[serde(default, deserialize_with = "super::empty_as_none")]
+        status: Option<String>,
+        #[serde(default, deserialize_with = "super::empty_as_none")]
+        at: Option<chrono::DateTime<chrono::Utc>>,
+        #[serde(default, deserialize_with = "super::option_int_or_empty")]
+        runtime_ms: Option<i32>,
+    }
+
+    #[test]
+    fn snapshots_read_empty_strings_as_none() {
+        let none = Snapshot {
+            status: None,
+            at: None,
+            runtime_ms: None,
+        };
+        let decode = |json: &str| serde_json::from_str::<Snapshot>(json).map_err(|e| e.to_string());
+        assert_eq!(
+            decode(r#"{"status": "", "at": "", "runtime_ms": ""}"#),
+            Ok(none)
+        );
+        assert_eq!(
+            decode(r#"{"status": null, "at": null, "runtime_ms": null}"#),
+            decode("{}")
+        );
+        let full =
+            decode(r#"{"status": "running", "at": "2026-11-20T12:00:00Z", "runtime_ms": "12"}"#)
+                .unwrap();
+        assert_eq!(full.status.as_deref(), Some("running"));
+        assert_eq!(full.runtime_ms, Some(12));
+        assert!(full.at.is_some());
+        // Anything else still fails with the inner type's message.
+        let err = decode(r#"{"at": "yesterday"}"#).unwrap_err();
+        assert!(
+            err.contains("input contains invalid characters") || err.contains("premature"),
+            "{err}"
+        );
+        let err = decode(r#"{"runtime_ms": "12x"}"#).unwrap_err();
+        assert!(err.contains("integer"), "{err}");
     }
 
     #[test]

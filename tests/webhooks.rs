@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
+use deck::types::RunStatus;
 use deck::webhooks::{
-    DEFAULT_TOLERANCE, Event, HEADER_WEBHOOK_ID, HEADER_WEBHOOK_SIGNATURE,
+    DEFAULT_TOLERANCE, Event, EventData, EventType, HEADER_WEBHOOK_ID, HEADER_WEBHOOK_SIGNATURE,
     HEADER_WEBHOOK_TIMESTAMP, Header, MalformedReason, SecretProblem, Webhook, WebhookError,
 };
 use http::{HeaderMap, HeaderValue};
@@ -91,9 +92,13 @@ fn a_genuine_delivery_verifies_and_decodes() {
     let wh = webhook();
     let event: Event = wh.verify_at(BODY, &signed(&wh, BODY, NOW), NOW).unwrap();
     assert_eq!(event.id, "evt_01JXYZ");
-    assert_eq!(event.r#type, "task_run.completed");
+    assert_eq!(event.type_, EventType::TaskRunCompleted);
     assert_eq!(event.created_at.timestamp(), NOW);
-    assert_eq!(event.data["workflow_id"], "");
+    let EventData::TaskRun(run) = &event.data else {
+        panic!("{:?}", event.data)
+    };
+    assert_eq!(run.id.as_deref(), Some("run_1"));
+    assert_eq!(run.status, Some(RunStatus::Completed));
 
     // With the real clock too.
     let now = chrono::Utc::now().timestamp();

@@ -8,11 +8,13 @@
 //!
 //! [`Webhook::verify`] checks all of that in one call: the headers, the signature (constant
 //! time, any of several signatures, any of several secrets), the timestamp (within
-//! [`DEFAULT_TOLERANCE`] either way, against replays), then decodes the body into an [`Event`].
+//! [`DEFAULT_TOLERANCE`] either way, against replays), then decodes the body into an [`Event`],
+//! whose `data` is typed by the event's family ([`EventData::TaskRun`] for `task_run.*`, …).
 //! Each failure is a distinct [`WebhookError`].
 //!
 //! ```
-//! use deck::webhooks::{Webhook, WebhookError};
+//! use deck::types::RunStatus;
+//! use deck::webhooks::{EventData, EventType, Webhook, WebhookError};
 //! use http::HeaderMap;
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -20,7 +22,8 @@
 //!
 //! // A delivery as Deck sends it; here signed locally with the same secret.
 //! let body = br#"{"id":"evt_1","object":"event","type":"task_run.completed",
-//!                 "created_at":"2025-01-01T00:00:00Z","data":{"id":"run_1"}}"#;
+//!                 "created_at":"2025-01-01T00:00:00Z",
+//!                 "data":{"id":"run_1","object":"task_run","status":"completed","runtime_ms":""}}"#;
 //! let now = chrono::Utc::now().timestamp();
 //! let mut headers = HeaderMap::new();
 //! headers.insert("webhook-id", "msg_1".parse()?);
@@ -28,7 +31,10 @@
 //! headers.insert("webhook-signature", webhook.sign("msg_1", now, body).parse()?);
 //!
 //! let event = webhook.verify(body, &headers)?;
-//! assert_eq!((event.id.as_str(), event.r#type.as_str()), ("evt_1", "task_run.completed"));
+//! assert_eq!(event.type_, EventType::TaskRunCompleted);
+//! let EventData::TaskRun(run) = &event.data else { panic!("a task_run event") };
+//! assert_eq!(run.status, Some(RunStatus::Completed));
+//! assert_eq!(run.runtime_ms, None); // Deck's snapshots send empty fields as ""
 //!
 //! // One changed byte and the delivery is refused.
 //! let tampered = String::from_utf8(body.to_vec())?.replace("run_1", "run_2");
@@ -56,7 +62,7 @@
 //! use std::sync::Arc;
 //!
 //! use axum::{Router, body::Bytes, extract::State, http::{HeaderMap, StatusCode}, routing::post};
-//! use deck::webhooks::{Webhook, WebhookError};
+//! use deck::webhooks::{EventData, Webhook, WebhookError};
 //!
 //! async fn deck_events(
 //!     State(webhook): State<Arc<Webhook>>,
@@ -66,7 +72,11 @@
 //!     match webhook.verify(&body, &headers) {
 //!         Ok(event) => {
 //!             // Deduplicate on event.id, hand the work to a queue, answer now.
-//!             println!("{} {} at {}", event.id, event.r#type, event.created_at);
+//!             match &event.data {
+//!                 EventData::TaskRun(run) => println!("{}: run {:?} {:?}", event.type_, run.id, run.status),
+//!                 EventData::Credential(c) => println!("{}: credential {:?}", event.type_, c.id),
+//!                 _ => println!("{} {} at {}", event.id, event.type_, event.created_at),
+//!             }
 //!             StatusCode::OK
 //!         }
 //!         // Genuine, but not decodable by this version of the crate: acknowledge it, or Deck
@@ -102,7 +112,6 @@
 //! [Standard Webhooks]: https://www.standardwebhooks.com/
 
 mod error;
-mod event;
 mod headers;
 
 use std::fmt;
@@ -114,8 +123,10 @@ use http::HeaderMap;
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
+/// The event a delivery carries (the same type `GET /events/{id}` answers), re-exported here:
+/// `data` is typed by the event's family ([`EventData`]).
+pub use crate::types::{Event, EventData, EventType};
 pub use error::{Header, MalformedReason, SecretProblem, WebhookError};
-pub use event::Event;
 
 use crate::error::DecodeError;
 use headers::{BASE64, Signed};

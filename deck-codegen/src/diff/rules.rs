@@ -4,7 +4,7 @@
 use super::wire::{self, Direction, Mode};
 use super::{Change, Kind, Report, Verdict};
 use crate::surface::{
-    Field, Kind as TypeKind, Operation, Param, Presence, Surface, TypeDef, Usage,
+    Field, Kind as TypeKind, Operation, Param, Presence, Surface, TypeDef, Usage, Webhook,
 };
 use std::collections::BTreeSet;
 
@@ -110,16 +110,20 @@ fn diff_webhooks(sides: Sides<'_>, out: &mut Vec<Change>) {
                     hook.payload
                 ),
             )),
-            Some(new) if new.payload != hook.payload => {
-                let deployed = !sides.received_ok(&hook.payload, &new.payload);
+            Some(new) if new.payload != hook.payload || new.data != hook.data => {
+                let (old_ty, new_ty) = match (&hook.data, &new.data) {
+                    (Some(a), Some(b)) if new.payload == hook.payload => (a.clone(), b.clone()),
+                    _ => (describe_hook(hook), describe_hook(new)),
+                };
+                let deployed = !sides.received_ok(&old_ty, &new_ty);
                 out.push(Change::hook(
                     Kind::WebhookRetyped,
                     name,
                     Verdict::new(deployed, true),
                     format!(
                         "payload type changed: {} → {}{}",
-                        hook.payload,
-                        new.payload,
+                        describe_hook(hook),
+                        describe_hook(new),
                         if deployed {
                             ""
                         } else {
@@ -140,6 +144,14 @@ fn diff_webhooks(sides: Sides<'_>, out: &mut Vec<Change>) {
                 format!("new webhook (payload {})", hook.payload),
             ));
         }
+    }
+}
+
+/// `Event` or `Event, data TaskRunSnapshot`, as the surface prints it.
+fn describe_hook(hook: &Webhook) -> String {
+    match &hook.data {
+        Some(data) => format!("{}, data {data}", hook.payload),
+        None => hook.payload.clone(),
     }
 }
 
@@ -828,7 +840,7 @@ fn diff_presence(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::surface::{Body, Constraints, EnumValue, Pagination, Webhook};
+    use crate::surface::{Body, Constraints, EnumValue, Pagination};
     use std::collections::BTreeMap;
 
     fn op(path: &str) -> Operation {
@@ -1528,6 +1540,7 @@ mod tests {
                     name.to_string(),
                     Webhook {
                         payload: payload.to_string(),
+                        data: None,
                     },
                 );
             }
@@ -1551,6 +1564,22 @@ mod tests {
             d(&[("run.done", "serde_json::Value")], &[("run.done", "Run")]),
             [(Kind::WebhookRetyped, false, true)]
         );
+        // The same envelope with another `data` type is retyped too, judged on the data.
+        let narrowed = |data: &str| {
+            let mut s = with(&[("run.done", "Event")]);
+            s.webhooks.get_mut("run.done").unwrap().data = Some(data.to_string());
+            s
+        };
+        let report = diff(&narrowed("Run"), &narrowed("serde_json::Value"));
+        assert_eq!(got(&report), [(Kind::WebhookRetyped, true, true)]);
+        assert!(
+            report.changes[0]
+                .detail
+                .contains("Event, data Run → Event, data serde_json::Value"),
+            "{}",
+            report.changes[0].detail
+        );
+        assert_eq!(got(&diff(&narrowed("Run"), &narrowed("Run"))), []);
         let report = diff(&with(&[]), &with(&[("run.done", "Run")]));
         assert_eq!(report.changes[0].location(), "webhook run.done");
         assert_eq!(report.changes[0].to_json()["webhook"], "run.done");

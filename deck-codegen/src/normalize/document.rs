@@ -17,6 +17,25 @@ pub fn set_version(doc: &mut Value) -> Result<()> {
     Ok(())
 }
 
+/// Rule: the overlay's webhooks (`x-deck-webhooks`, what Deck documents in prose) stand in for
+/// the spec's `webhooks` section while Deck's spec has none; once it has one, the spec's wins
+/// whole and the overlay's is dropped (merging the two would mix payload shapes).
+pub fn overlay_webhooks(doc: &mut Value) -> Result<()> {
+    let obj = doc.as_object_mut().expect("checked by set_version");
+    if let Some(hooks) = obj.remove("x-deck-webhooks")
+        && !obj.contains_key("webhooks")
+    {
+        if !hooks.is_object() {
+            return fail(
+                "/x-deck-webhooks",
+                "expected an object of webhooks by event type",
+            );
+        }
+        obj.insert("webhooks".into(), hooks);
+    }
+    Ok(())
+}
+
 /// Rule: 3.1-only top-level members move under `x-` names (3.0 has no place for them; the
 /// generator reads `x-webhooks` itself): `webhooks`, `jsonSchemaDialect`, `$schema`,
 /// `license.identifier`. `components.pathItems` has no 3.0 meaning at all and is refused.
@@ -230,6 +249,22 @@ pub fn any_components(doc: &Value) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn overlay_webhooks_stand_in_until_the_spec_has_its_own() {
+        let mut doc = json!({"openapi": "3.1.1", "x-deck-webhooks": {"a.b": {}}});
+        overlay_webhooks(&mut doc).unwrap();
+        assert_eq!(doc, json!({"openapi": "3.1.1", "webhooks": {"a.b": {}}}));
+        let mut doc =
+            json!({"openapi": "3.1.1", "webhooks": {"c.d": {}}, "x-deck-webhooks": {"a.b": {}}});
+        overlay_webhooks(&mut doc).unwrap();
+        assert_eq!(doc, json!({"openapi": "3.1.1", "webhooks": {"c.d": {}}}));
+        let mut doc = json!({"openapi": "3.1.1", "x-deck-webhooks": []});
+        assert_eq!(
+            overlay_webhooks(&mut doc).unwrap_err().pointer,
+            "/x-deck-webhooks"
+        );
+    }
 
     #[test]
     fn set_version_accepts_31_and_refuses_others() {

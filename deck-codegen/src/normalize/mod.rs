@@ -18,6 +18,9 @@
 //! | `x-enum-varnames` | overlay | a string enum | Rust variant names, parallel to `enum` |
 //! | `x-deck-open-enum` | [`schema::open_string_enums`] | a string-enum component | generated as an enum that keeps unknown values |
 //! | `x-deck-int-or-string` | [`schema::type_arrays`] | an integer | ASP.NET's "integer or numeric string": decoded from both |
+//! | `x-deck-webhooks` | overlay | the document | webhooks Deck documents in prose; [`document::overlay_webhooks`] uses them while the spec has no `webhooks` |
+//! | `x-deck-empty-is-null` | overlay | an object component | its optional fields decode `""` as `None` (event snapshots) |
+//! | `x-deck-event-data` | overlay | the event's `data` property | typed per event type from the webhooks (`EventData`) |
 
 pub(crate) mod document;
 pub(crate) mod operation;
@@ -125,6 +128,7 @@ impl Ctx {
 pub fn normalize(input: &Value) -> Result<Value> {
     let mut doc = input.clone();
     document::set_version(&mut doc)?;
+    document::overlay_webhooks(&mut doc)?;
     document::move_31_top_level(&mut doc)?;
     document::sdk_names(&mut doc)?;
     let mut ctx = Ctx::for_document(&doc);

@@ -5,6 +5,7 @@
 
 pub mod dispatch;
 pub mod enums;
+pub mod events;
 pub mod httpmock;
 pub mod pages;
 pub mod sends;
@@ -22,6 +23,8 @@ pub fn apply(file: &mut syn::File, doc: &Value, open_enums: &[OpenEnum]) -> Resu
     types::redacted_debug(file, doc)?;
     types::non_exhaustive_types(file)?;
     types::json_schema_derives(file)?;
+    types::empty_is_null_fields(file, doc)?;
+    events::typed_event_data(file, doc)?;
     sends::private_client_constructors(file)?;
     sends::drop_api_version_header(file)?;
     sends::builder_options(file)?;
@@ -127,6 +130,46 @@ pub(crate) fn spec_operation<'a>(
         }
     }
     None
+}
+
+/// The webhooks of the normalised document (`x-webhooks`: event name → path item) with their
+/// payload schema: the `requestBody` schema of the item's `post` (or of its only operation),
+/// `$ref`s to path items and request bodies followed; `None` for a webhook without a body.
+pub(crate) fn webhook_payloads(doc: &Value) -> std::collections::BTreeMap<String, Option<Value>> {
+    let deref = |v: &Value| -> Value {
+        match v
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix('#'))
+            .and_then(|p| doc.pointer(p))
+        {
+            Some(target) => target.clone(),
+            None => v.clone(),
+        }
+    };
+    let mut out = std::collections::BTreeMap::new();
+    for (name, item) in doc
+        .get("x-webhooks")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        let item = deref(item);
+        let op = item.get("post").or_else(|| {
+            crate::normalize::HTTP_METHODS
+                .iter()
+                .find_map(|m| item.get(*m))
+        });
+        let body = op.and_then(|op| op.get("requestBody")).map(deref);
+        let content = body.as_ref().and_then(|b| b.get("content"));
+        let media = content.and_then(Value::as_object).and_then(|c| {
+            c.get("application/json")
+                .or_else(|| c.iter().find(|(m, _)| m.contains("json")).map(|(_, v)| v))
+                .or_else(|| c.values().next())
+        });
+        out.insert(name.clone(), media.and_then(|m| m.get("schema")).cloned());
+    }
+    out
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use syn::{Item, Meta, Token, parse_quote};
 /// The (component, property) pairs whose schema carries extension `marker: true`. Parameters
 /// are skipped when `parameters_ok`; any other place (array items, nested inline objects) has no
 /// struct field to act on and is refused.
-fn marked_properties(
+pub(crate) fn marked_properties(
     doc: &Value,
     marker: &str,
     parameters_ok: bool,
@@ -139,6 +139,70 @@ pub fn int_or_string_fields(file: &mut syn::File, doc: &Value) -> Result<(), Str
             escape(&property)
         )),
     }
+}
+
+/// Rule: the optional fields of a component the overlay marks `x-deck-empty-is-null` (Deck's
+/// event snapshots, which send an empty field as `""`) decode `""` as `None`:
+/// `deserialize_with = "crate::wire::empty_as_none"` (`option_int_or_empty` for integers that
+/// may come as strings). Required fields keep their decoding; a marked component without a
+/// generated struct is refused.
+pub fn empty_is_null_fields(file: &mut syn::File, doc: &Value) -> Result<(), String> {
+    let marked: Vec<String> = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter(|(_, schema)| schema.get("x-deck-empty-is-null") == Some(&Value::Bool(true)))
+        .map(|(name, _)| name.clone())
+        .collect();
+    let types = super::module_mut(file, "types")?;
+    for component in marked {
+        let found = super::items_mut(types)
+            .iter_mut()
+            .find_map(|item| match item {
+                Item::Struct(s) if key(&s.ident.to_string()) == key(&component) => Some(s),
+                _ => None,
+            });
+        let Some(s) = found else {
+            return Err(format!(
+                "at /components/schemas/{}: `x-deck-empty-is-null` on a schema with no generated \
+                 struct",
+                escape(&component)
+            ));
+        };
+        for field in s.fields.iter_mut() {
+            if super::type_ident(&field.ty).as_deref() != Some("Option") {
+                continue;
+            }
+            let decoder = match deserialize_with(field)?.as_deref() {
+                Some("crate::wire::option_int") => "crate::wire::option_int_or_empty",
+                _ => "crate::wire::empty_as_none",
+            };
+            set_deserialize_with(field, decoder)?;
+        }
+    }
+    Ok(())
+}
+
+/// The field's `#[serde(deserialize_with = "…")]`, if any.
+fn deserialize_with(field: &syn::Field) -> Result<Option<String>, String> {
+    for attr in field.attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        let metas = attr
+            .parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)
+            .map_err(|e| format!("an unreadable serde attribute: {e}"))?;
+        for meta in metas {
+            if let Meta::NameValue(nv) = meta
+                && nv.path.is_ident("deserialize_with")
+                && let syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) = nv.value
+            {
+                return Ok(Some(s.value()));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// Replaces the field's `deserialize_with`. A field that had none was optional (serde treats a
@@ -319,6 +383,47 @@ mod tests {
     use super::super::fixture;
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn snapshot_fields_decode_empty_strings_as_none() {
+        let mut file: syn::File = syn::parse_str(
+            r#"
+            pub mod types {
+                pub struct RunSnapshot {
+                    pub id: ::std::string::String,
+                    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+                    pub status: ::std::option::Option<RunStatus>,
+                    #[serde(default, deserialize_with = "crate::wire::option_int")]
+                    pub runtime_ms: ::std::option::Option<i32>,
+                }
+                pub struct Other {
+                    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+                    pub note: ::std::option::Option<::std::string::String>,
+                }
+            }
+            "#,
+        )
+        .unwrap();
+        let doc = json!({"components": {"schemas": {
+            "RunSnapshot": {"type": "object", "x-deck-empty-is-null": true},
+            "Other": {"type": "object"}
+        }}});
+        empty_is_null_fields(&mut file, &doc).unwrap();
+        let text = fixture::render(&file);
+        assert!(text.contains(&fixture::squash(
+            r#"#[serde(default, skip_serializing_if = "::std::option::Option::is_none", deserialize_with = "crate::wire::empty_as_none")] pub status"#
+        )), "{text}");
+        assert!(text.contains(&fixture::squash(
+            r#"#[serde(default, deserialize_with = "crate::wire::option_int_or_empty")] pub runtime_ms"#
+        )), "{text}");
+        assert_eq!(text.matches("empty_as_none").count(), 1, "{text}");
+        assert!(text.contains(&fixture::squash("pub id: ::std::string::String,")));
+        let missing = json!({"components": {"schemas": {
+            "Gone": {"type": "object", "x-deck-empty-is-null": true}
+        }}});
+        let err = empty_is_null_fields(&mut file, &missing).unwrap_err();
+        assert!(err.contains("/components/schemas/Gone"), "{err}");
+    }
 
     #[test]
     fn serde_types_derive_json_schema_under_the_feature() {

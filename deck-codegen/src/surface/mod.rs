@@ -34,6 +34,9 @@ pub struct Webhook {
     /// The payload's Rust type (the generated type of the `requestBody` schema; the payload
     /// counts as received, like a response body).
     pub payload: String,
+    /// The Rust type of the payload's `data`, when the webhook narrows it (`allOf` the event
+    /// envelope plus `properties.data`): what `EventData` decodes for this event type.
+    pub data: Option<String>,
 }
 
 /// One operation: one method on `deck::Client`.

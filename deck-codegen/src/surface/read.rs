@@ -247,44 +247,20 @@ fn webhooks(
     names: &BTreeSet<String>,
     is_any: impl Fn(&str) -> bool,
 ) -> BTreeMap<String, Webhook> {
-    let deref = |v: &'_ Value| -> Value {
-        match v
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix('#'))
-            .and_then(|p| doc.pointer(p))
-        {
-            Some(target) => target.clone(),
-            None => v.clone(),
-        }
-    };
-    let mut out = BTreeMap::new();
-    for (name, item) in doc
-        .get("x-webhooks")
-        .and_then(Value::as_object)
+    postprocess::webhook_payloads(doc)
         .into_iter()
-        .flatten()
-    {
-        let item = deref(item);
-        let op = item.get("post").or_else(|| {
-            crate::normalize::HTTP_METHODS
-                .iter()
-                .find_map(|m| item.get(*m))
-        });
-        let body = op.and_then(|op| op.get("requestBody")).map(deref);
-        let content = body.as_ref().and_then(|b| b.get("content"));
-        let media = content.and_then(Value::as_object).and_then(|c| {
-            c.get("application/json")
-                .or_else(|| c.iter().find(|(m, _)| m.contains("json")).map(|(_, v)| v))
-                .or_else(|| c.values().next())
-        });
-        let payload = match media.and_then(|m| m.get("schema")) {
-            None => "()".to_string(),
-            Some(schema) => payload_type(schema, names, &is_any),
-        };
-        out.insert(name.clone(), Webhook { payload });
-    }
-    out
+        .map(|(name, schema)| {
+            let payload = match &schema {
+                None => "()".to_string(),
+                Some(schema) => payload_type(schema, names, &is_any),
+            };
+            let data = schema
+                .as_ref()
+                .and_then(|s| s.pointer("/properties/data"))
+                .map(|data| payload_type(data, names, &is_any));
+            (name, Webhook { payload, data })
+        })
+        .collect()
 }
 
 fn payload_type(
@@ -334,9 +310,13 @@ fn field(f: &syn::Field, prop: Option<&Value>, doc: &Value) -> Field {
     } else {
         Presence::Optional
     };
-    let int_or_string = serde
-        .iter()
-        .any(|(k, v)| k == "deserialize_with" && v.starts_with("crate::wire::"));
+    let int_or_string = serde.iter().any(|(k, v)| {
+        k == "deserialize_with"
+            && matches!(
+                v.as_str(),
+                "crate::wire::int" | "crate::wire::option_int" | "crate::wire::option_int_or_empty"
+            )
+    });
     Field {
         name: f
             .ident
@@ -687,7 +667,10 @@ mod tests {
                     "schema": {"$ref": "#/components/schemas/Anything"}}}}}},
                 "inline": {"post": {"requestBody": {"content": {"application/json": {
                     "schema": {"type": "object"}}}}}},
-                "empty": {"post": {}}
+                "empty": {"post": {}},
+                "narrowed": {"post": {"requestBody": {"content": {"application/json": {
+                    "schema": {"allOf": [{"$ref": "#/components/schemas/task_run_event"}],
+                               "properties": {"data": {"$ref": "#/components/schemas/Anything"}}}}}}}}
             }
         });
         let any = |c: &str| c == "Anything";
@@ -701,10 +684,13 @@ mod tests {
             [
                 ("empty", "()"),
                 ("inline", "inline object"),
+                ("narrowed", "TaskRunEvent"),
                 ("ping", "serde_json::Value"),
                 ("task_run.completed", "TaskRunEvent"),
                 ("task_run.failed", "TaskRunEvent"),
             ]
         );
+        assert_eq!(hooks["narrowed"].data.as_deref(), Some("serde_json::Value"));
+        assert_eq!(hooks["task_run.completed"].data, None);
     }
 }

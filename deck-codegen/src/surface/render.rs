@@ -99,7 +99,10 @@ impl Surface {
             }
         }
         for (name, hook) in &self.webhooks {
-            lines.push(format!("webhook {name}: {}", hook.payload));
+            match &hook.data {
+                Some(data) => lines.push(format!("webhook {name}: {}, data {data}", hook.payload)),
+                None => lines.push(format!("webhook {name}: {}", hook.payload)),
+            }
         }
         for (name, def) in &self.types {
             let deck = def
@@ -225,6 +228,7 @@ mod tests {
             "task_run.completed".into(),
             Webhook {
                 payload: "TaskRunEvent".into(),
+                data: None,
             },
         );
         let text = surface.render();
