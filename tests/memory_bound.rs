@@ -77,13 +77,18 @@ fn peak_memory_stays_near_the_limit_whatever_the_response_size() {
         .unwrap();
     let limit = deck::client::DEFAULT_MAX_RESPONSE_BYTES;
     // (status, body size, Content-Length sent, expected kind, allowed growth of the peak)
+    //
+    // Without a Content-Length the buffer grows as the body arrives, and the allocator may keep
+    // the buffers it outgrew resident (glibc does, below its mmap threshold): up to the limit
+    // again. Measured: +33 to +50 MiB for the 32 MiB limit. With a Content-Length the buffer is
+    // allocated once.
     let cases = [
         (
             "200 OK",
             2048 * MIB,
             false,
             ErrorKind::ResponseTooLarge,
-            limit + 16 * MIB,
+            2 * limit + 8 * MIB,
         ),
         (
             "200 OK",
