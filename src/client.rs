@@ -5,9 +5,11 @@ use crate::Client;
 use crate::error::Error;
 use crate::retry::RetryPolicy;
 use reqwest::header::{HeaderMap, HeaderValue};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::fmt;
 use std::num::NonZeroU32;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Deck's production API.
@@ -62,27 +64,117 @@ pub(crate) struct Config {
     pub(crate) limiter: Option<Limiter>,
 }
 
-/// The client-side rate limiter, shared by every clone of a client.
-pub(crate) struct Limiter(
-    governor::DefaultDirectRateLimiter,
-    /// For `Debug`.
-    RateLimit,
-);
+/// The client-side rate limiter, shared by every clone of a client: `requests` slots, each
+/// usable again one `period` after the attempt that used it got its answer (or failed).
+///
+/// Deck counts a request at some moment between receiving it and answering; timing a slot from
+/// the answer means that two requests using the same slot are counted at least a period apart
+/// whatever the network delays, so no window of one period (sliding or fixed) ever holds more
+/// than `requests` of this client's requests. A limiter that times slots from when requests
+/// are *sent* (a token bucket, GCRA) lets twice the allowance into one window and collects
+/// 429s from a sliding-window server.
+pub(crate) struct Limiter {
+    limit: RateLimit,
+    /// One permit per slot not held by an attempt (sending, or waiting for its slot's time).
+    idle: tokio::sync::Semaphore,
+    slots: Mutex<Slots>,
+}
+
+struct Slots {
+    /// Slots never used: free at once. Counted rather than stored, so a large allowance costs
+    /// memory only as it is used.
+    fresh: u32,
+    /// When each used, idle slot may be used again (earliest first).
+    free_at: BinaryHeap<Reverse<tokio::time::Instant>>,
+}
+
+/// A slot held by one attempt. Dropped unused (the call gave up while waiting), it is free at
+/// its old time; used, it is free one period after the drop.
+pub(crate) struct Slot<'a> {
+    limiter: &'a Limiter,
+    free_at: Option<tokio::time::Instant>,
+    used: bool,
+    _permit: tokio::sync::SemaphorePermit<'a>,
+}
 
 impl Limiter {
-    pub(crate) async fn until_ready(&self) {
-        self.0.until_ready().await;
+    fn new(limit: RateLimit) -> Limiter {
+        let slots = (limit.requests() as usize).min(tokio::sync::Semaphore::MAX_PERMITS);
+        Limiter {
+            limit,
+            idle: tokio::sync::Semaphore::new(slots),
+            slots: Mutex::new(Slots {
+                fresh: slots as u32,
+                free_at: BinaryHeap::new(),
+            }),
+        }
+    }
+
+    fn slots(&self) -> std::sync::MutexGuard<'_, Slots> {
+        self.slots.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits for a slot: one that is idle and whose time has come.
+    pub(crate) async fn acquire(&self) -> Slot<'_> {
+        // The semaphore is never closed.
+        let permit = self
+            .idle
+            .acquire()
+            .await
+            .expect("the limiter's semaphore is open");
+        let free_at = {
+            let mut slots = self.slots();
+            if slots.fresh > 0 {
+                slots.fresh -= 1;
+                None
+            } else {
+                slots.free_at.pop().map(|Reverse(at)| at)
+            }
+        };
+        let slot = Slot {
+            limiter: self,
+            free_at,
+            used: false,
+            _permit: permit,
+        };
+        if let Some(at) = free_at {
+            tokio::time::sleep_until(at).await;
+        }
+        slot
+    }
+}
+
+impl Slot<'_> {
+    /// The attempt is about to be sent.
+    pub(crate) fn use_now(&mut self) {
+        self.used = true;
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        let mut slots = self.limiter.slots();
+        match (self.used, self.free_at) {
+            (true, _) => {
+                let at = tokio::time::Instant::now() + self.limiter.limit.period();
+                slots.free_at.push(Reverse(at));
+            }
+            (false, Some(at)) => slots.free_at.push(Reverse(at)),
+            (false, None) => slots.fresh += 1,
+        }
+        // The permit is released after this, with the slot back in place.
     }
 }
 
 impl fmt::Debug for Limiter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Limiter").field(&self.1).finish()
+        f.debug_tuple("Limiter").field(&self.limit).finish()
     }
 }
 
-/// A client-side request rate: at most `requests` every `period`, sent evenly (the whole
-/// allowance may go out in one burst, then requests wait for the window to refill).
+/// A client-side request rate: at most `requests` in any `period`. The whole allowance may go
+/// out at once; after that, each request waits for one that finished at least a period earlier
+/// (see [`ClientBuilder::rate_limit`]).
 ///
 /// ```
 /// let deck_limit = deck::RateLimit::DECK;
@@ -116,13 +208,52 @@ impl RateLimit {
     pub fn period(&self) -> Duration {
         self.period
     }
+}
 
-    fn limiter(self) -> Limiter {
-        let per_request = self.period / self.requests.get();
-        let quota = governor::Quota::with_period(per_request.max(Duration::from_nanos(1)))
-            .expect("a non-zero period")
-            .allow_burst(self.requests);
-        Limiter(governor::RateLimiter::direct(quota), self)
+/// A root certificate the client trusts in addition to the system's: a TLS-inspecting proxy's
+/// or a private CA's (see [`ClientBuilder::add_root_certificate`]).
+///
+/// ```
+/// let pem = b"-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n";
+/// assert!(deck::Certificate::from_pem(pem).is_err());
+/// assert!(deck::Certificate::from_pem(b"no certificate here").is_err());
+/// ```
+#[derive(Clone)]
+pub struct Certificate(reqwest::Certificate);
+
+impl Certificate {
+    /// Exactly one PEM certificate (`-----BEGIN CERTIFICATE-----`).
+    pub fn from_pem(pem: &[u8]) -> Result<Certificate, Error> {
+        let mut certs = Self::from_pem_bundle(pem)?;
+        match certs.len() {
+            1 => Ok(certs.remove(0)),
+            n => Err(Error::InvalidRequest(format!(
+                "expected one PEM certificate, found {n} (use Certificate::from_pem_bundle)"
+            ))),
+        }
+    }
+
+    /// Every certificate of a PEM bundle (at least one).
+    pub fn from_pem_bundle(pem: &[u8]) -> Result<Vec<Certificate>, Error> {
+        let certs = reqwest::Certificate::from_pem_bundle(pem)
+            .map_err(|e| Error::InvalidRequest(format!("reading PEM certificates: {e}")))?;
+        if certs.is_empty() {
+            return Err(Error::InvalidRequest("no PEM certificate found".into()));
+        }
+        Ok(certs.into_iter().map(Certificate).collect())
+    }
+
+    /// A DER-encoded certificate (checked when the client is built).
+    pub fn from_der(der: &[u8]) -> Result<Certificate, Error> {
+        reqwest::Certificate::from_der(der)
+            .map(Certificate)
+            .map_err(|e| Error::InvalidRequest(format!("reading a DER certificate: {e}")))
+    }
+}
+
+impl fmt::Debug for Certificate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Certificate")
     }
 }
 
@@ -152,6 +283,7 @@ pub struct ClientBuilder {
     user_agent: Option<String>,
     automatic_idempotency_keys: bool,
     rate_limit: Option<RateLimit>,
+    root_certificates: Vec<Certificate>,
 }
 
 impl Default for ClientBuilder {
@@ -168,6 +300,7 @@ impl Default for ClientBuilder {
             user_agent: None,
             automatic_idempotency_keys: true,
             rate_limit: None,
+            root_certificates: Vec::new(),
         }
     }
 }
@@ -220,7 +353,12 @@ impl ClientBuilder {
 
     /// The largest response body read (default 32 MiB). A larger body ends the call with
     /// [`ErrorKind::ResponseTooLarge`](crate::ErrorKind::ResponseTooLarge) without being
-    /// buffered; error bodies are read up to 64 KiB and kept truncated.
+    /// buffered (at once when its `Content-Length` says so) and is not retried; error bodies are
+    /// read up to 64 KiB and kept truncated to 2 KiB.
+    ///
+    /// The decoded value takes memory too: typed fields about the body's size, free-form JSON
+    /// (a run's `input` and `output`) up to ~16 times it for pathological content (a 30 MiB
+    /// array of zeros decodes into ~500 MiB). Lower the limit if that matters.
     pub fn max_response_bytes(mut self, limit: u64) -> Self {
         self.max_response_bytes = limit;
         self
@@ -234,11 +372,26 @@ impl ClientBuilder {
         self
     }
 
-    /// Sends at most this rate, waiting for room before each attempt (default: no limit).
-    /// The allowance is shared by every clone of the client, so a fan-out of many calls goes out
-    /// at Deck's pace instead of collecting 429s. [`RateLimit::DECK`] is Deck's documented limit.
+    /// Sends at most `limit.requests()` attempts in any `limit.period()`, waiting for room
+    /// before each attempt (default: no limit). The allowance is shared by every clone of the
+    /// client, so a fan-out of many calls goes out at Deck's pace instead of collecting 429s;
+    /// [`RateLimit::DECK`] is Deck's documented limit (use a smaller one when other clients
+    /// share your organisation's allowance).
+    ///
+    /// The first `requests` go out at once; after that, an attempt waits until one sent earlier
+    /// got its answer a full period ago, which keeps any window of one period, however Deck
+    /// counts, within the limit whatever the network delays. The wait counts against the call's
+    /// [`deadline`](RetryPolicy::deadline); a call that gives up while waiting sends nothing.
     pub fn rate_limit(mut self, limit: RateLimit) -> Self {
         self.rate_limit = Some(limit);
+        self
+    }
+
+    /// Trusts `cert` as a root, in addition to the system's trust store: for a TLS-inspecting
+    /// proxy or a private CA between you and Deck. A certificate that does not parse makes
+    /// [`build`](Self::build) fail.
+    pub fn add_root_certificate(mut self, cert: Certificate) -> Self {
+        self.root_certificates.push(cert);
         self
     }
 
@@ -299,6 +452,9 @@ impl ClientBuilder {
         if let Some(read) = self.read_timeout {
             http = http.read_timeout(read);
         }
+        if !self.root_certificates.is_empty() {
+            http = http.tls_certs_merge(self.root_certificates.into_iter().map(|c| c.0));
+        }
         let http = http
             .build()
             .map_err(|e| Error::InvalidRequest(format!("building the HTTP client: {e}")))?;
@@ -308,7 +464,7 @@ impl ClientBuilder {
                 attempt_timeout: self.attempt_timeout,
                 max_response_bytes: self.max_response_bytes,
                 automatic_idempotency_keys: self.automatic_idempotency_keys,
-                limiter: self.rate_limit.map(RateLimit::limiter),
+                limiter: self.rate_limit.map(Limiter::new),
             }),
         };
         Ok(Client::new_with_client(&base_url, http, state))
@@ -509,6 +665,25 @@ mod tests {
         assert!(IdempotencyKey::new("").is_err());
         assert!(IdempotencyKey::new("a\nb").is_err());
         assert!(IdempotencyKey::new("é").is_err());
+    }
+
+    /// The bounds a client has when nothing is set (the paused-clock test in `tests/faults.rs`
+    /// runs them).
+    #[test]
+    fn defaults_bound_every_call() {
+        let builder = ClientBuilder::default();
+        assert_eq!(builder.connect_timeout, Duration::from_secs(10));
+        assert_eq!(builder.read_timeout, Some(Duration::from_secs(30)));
+        let client = builder.api_key("k").build().unwrap();
+        let config = &client.inner.config;
+        assert_eq!(config.attempt_timeout, Some(Duration::from_secs(60)));
+        assert_eq!(config.max_response_bytes, 32 * 1024 * 1024);
+        assert_eq!(
+            config.retry.overall_deadline(),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(config.retry.attempts(), 5);
+        assert!(config.limiter.is_none());
     }
 
     #[test]

@@ -156,7 +156,9 @@ pub enum ErrorKind {
 }
 
 /// A Deck error response: status, headers, the decoded body and how many attempts were made.
-#[derive(Clone, Debug)]
+///
+/// Its `Debug` is bounded (header values and the body cut short), whatever the server sent.
+#[derive(Clone)]
 pub struct ApiError {
     status: StatusCode,
     headers: HeaderMap,
@@ -258,6 +260,88 @@ impl ApiError {
     }
 }
 
+impl fmt::Debug for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiError")
+            .field("status", &self.status)
+            .field("attempts", &self.attempts)
+            .field("headers", &BoundedHeaders(&self.headers))
+            .field("body", &Bounded(&self.body, KEPT_BODY_BYTES))
+            .finish()
+    }
+}
+
+/// Headers for `Debug`: the first 32, values cut to 200 characters.
+struct BoundedHeaders<'a>(&'a HeaderMap);
+
+impl fmt::Debug for BoundedHeaders<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const SHOWN: usize = 32;
+        let mut map = f.debug_map();
+        for (name, value) in self.0.iter().take(SHOWN) {
+            let value = truncate(&String::from_utf8_lossy(value.as_bytes()), 200);
+            map.entry(&name.as_str(), &value);
+        }
+        if self.0.len() > SHOWN {
+            map.entry(&"…", &format!("{} more", self.0.len() - SHOWN));
+        }
+        map.finish()
+    }
+}
+
+/// `Debug` of a value, cut after `.1` bytes.
+struct Bounded<'a, T>(&'a T, usize);
+
+impl<T: fmt::Debug> fmt::Debug for Bounded<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = Capped::new(self.1);
+        let whole = if f.alternate() {
+            fmt::write(&mut out, format_args!("{:#?}", self.0))
+        } else {
+            fmt::write(&mut out, format_args!("{:?}", self.0))
+        }
+        .is_ok();
+        f.write_str(&out.text)?;
+        if !whole {
+            f.write_str("…")?;
+        }
+        Ok(())
+    }
+}
+
+/// A `fmt::Write` that keeps at most `max` bytes and then refuses more (which stops the
+/// formatting early, so a huge value is never rendered whole).
+struct Capped {
+    text: String,
+    max: usize,
+}
+
+impl Capped {
+    fn new(max: usize) -> Self {
+        Capped {
+            text: String::new(),
+            max,
+        }
+    }
+}
+
+impl fmt::Write for Capped {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let room = self.max - self.text.len();
+        if s.len() <= room {
+            self.text.push_str(s);
+            return Ok(());
+        }
+        let mut end = room;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        self.text.push_str(&s[..end]);
+        self.max = self.text.len();
+        Err(fmt::Error)
+    }
+}
+
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Deck API error {}", self.status)?;
@@ -330,13 +414,15 @@ pub struct DecodeError {
 }
 
 impl DecodeError {
-    /// Wraps a serde error about `bytes`, locating the JSON path of the failure.
+    /// Wraps a serde error about `bytes`, locating the JSON path of the failure. A serde
+    /// message longer than 1 KiB (serde quotes the offending value, which may be a string of
+    /// megabytes) is cut, with its position appended.
     pub fn new(bytes: &[u8], source: serde_json::Error) -> Self {
         let path = json_path_at(bytes, source.line(), source.column());
         Self {
             excerpt: Bytes::copy_from_slice(&bytes[..bytes.len().min(KEPT_BODY_BYTES)]),
             len: bytes.len(),
-            source,
+            source: bounded_serde_error(source),
             path,
         }
     }
@@ -361,7 +447,7 @@ impl DecodeError {
         self.path.as_deref()
     }
 
-    /// The serde error.
+    /// The serde error (its message cut to 1 KiB).
     pub fn serde_error(&self) -> &serde_json::Error {
         &self.source
     }
@@ -391,6 +477,24 @@ impl fmt::Display for DecodeError {
     }
 }
 
+/// Longest serde message a [`DecodeError`] keeps.
+const KEPT_MESSAGE_BYTES: usize = 1024;
+
+/// `source`, or when its message is longer than [`KEPT_MESSAGE_BYTES`], an error with the
+/// message cut (line and column then move into the message).
+fn bounded_serde_error(source: serde_json::Error) -> serde_json::Error {
+    let mut message = Capped::new(KEPT_MESSAGE_BYTES);
+    if fmt::write(&mut message, format_args!("{source}")).is_ok() {
+        return source;
+    }
+    <serde_json::Error as serde::de::Error>::custom(format!(
+        "{}… (cut) at line {} column {}",
+        message.text,
+        source.line(),
+        source.column()
+    ))
+}
+
 /// The one error type of the `deck` crate: every `send()`, paginator and wait returns it.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -409,11 +513,11 @@ pub enum Error {
         attempts: u32,
     },
     /// The call ran past its overall limit ([`RetryPolicy::deadline`](crate::RetryPolicy::deadline)),
-    /// with an attempt in flight or waiting to retry.
+    /// with an attempt in flight, waiting to retry, or waiting for the client's rate limiter.
     Timeout {
         /// The limit that was reached.
         after: Duration,
-        /// Attempts started.
+        /// Attempts started (0 when the call never got past the rate limiter).
         attempts: u32,
     },
     /// The response body was larger than the client's limit; it was not read further.
@@ -428,7 +532,7 @@ pub enum Error {
     Redirect {
         /// The 3xx status.
         status: StatusCode,
-        /// The `Location` header, if any.
+        /// The `Location` header, if any (cut to 2 KiB, lossily decoded).
         location: Option<String>,
     },
     /// A successful response that did not decode into the expected type.
@@ -528,6 +632,12 @@ impl fmt::Display for Error {
                 }
                 Ok(())
             }
+            Error::Timeout { after, attempts: 0 } => write!(
+                f,
+                "the call did not finish within {:.1}s (it was still waiting for the client's \
+                 rate limiter; nothing was sent)",
+                after.as_secs_f64()
+            ),
             Error::Timeout { after, attempts } => write!(
                 f,
                 "the call did not finish within {:.1}s ({attempts} attempt(s) started)",
@@ -626,8 +736,9 @@ fn json_path_at(bytes: &[u8], line: usize, column: usize) -> Option<String> {
                     i += 1;
                 }
                 if expecting_key && let Some(Frame::Object { key }) = stack.last_mut() {
-                    let raw = &bytes[start..i.min(bytes.len())];
-                    *key = Some(String::from_utf8_lossy(raw).into_owned());
+                    // Keys are the server's: at most 64 characters of each are kept.
+                    let raw = &bytes[start..i.min(bytes.len()).min(start + 256)];
+                    *key = Some(truncate(&String::from_utf8_lossy(raw), 64));
                 }
             }
             _ => {}
@@ -645,7 +756,8 @@ fn json_path_at(bytes: &[u8], line: usize, column: usize) -> Option<String> {
             Frame::Array { index } => path.push_str(&format!("[{index}]")),
         }
     }
-    Some(path)
+    // Nesting is bounded by serde's recursion limit (128), the path by this.
+    Some(truncate(&path, 512))
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@ pub mod schema;
 mod transport;
 mod wire;
 
-pub use client::{ClientBuilder, IdempotencyKey, RateLimit, RequestOptions};
+pub use client::{Certificate, ClientBuilder, IdempotencyKey, RateLimit, RequestOptions};
 pub use error::{ApiError, Error, ErrorBody, ErrorKind, Result};
 pub use ext::Include;
 pub use generated::{ByteStream, Client, ResponseValue, builder, types};

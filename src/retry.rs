@@ -177,7 +177,9 @@ pub(crate) fn decide(
                 .initial_backoff
                 .saturating_mul(exp)
                 .min(policy.max_backoff);
-            envelope.mul_f64(jitter.clamp(0.0, 1.0))
+            // Not `mul_f64`, which panics when a huge envelope rounds past `Duration::MAX`.
+            Duration::try_from_secs_f64(envelope.as_secs_f64() * jitter.clamp(0.0, 1.0))
+                .unwrap_or(envelope)
         }
     };
     if let Some(deadline) = policy.deadline
@@ -318,6 +320,23 @@ mod tests {
         assert_eq!(decide(&policy, &late, 1.0, now()), Decision::Stop);
         late.elapsed = Duration::from_millis(100);
         assert_eq!(decide(&policy, &late, 1.0, now()), secs(1.0));
+    }
+
+    #[test]
+    fn huge_backoffs_never_panic() {
+        let policy = RetryPolicy::default()
+            .initial_backoff(Duration::MAX)
+            .max_backoff(Duration::MAX)
+            .deadline(None);
+        let a = mk("GET", false, 4, status(503));
+        assert!(matches!(
+            decide(&policy, &a, 0.999_999, now()),
+            Decision::RetryAfter(_)
+        ));
+        assert_eq!(
+            decide(&policy, &a, 1.0, now()),
+            Decision::RetryAfter(Duration::MAX)
+        );
     }
 
     #[test]

@@ -1,14 +1,15 @@
 //! One call, from a built request to a typed result. Every generated `send()` ends here.
 //!
 //! What happens, in order: an `Idempotency-Key` is attached to writes; then attempts run until
-//! one succeeds or [`crate::retry::decide`] says stop. Each attempt waits for the client's rate
-//! limiter (if any), sends, and reads the body to its end *within the attempt* (so a body cut
-//! off mid-way is retried like any dropped connection) but never past the size limit. A 2xx
+//! one succeeds or [`crate::retry::decide`] says stop. Each attempt waits for a slot of the
+//! client's rate limiter (if any; held until the response head arrives), sends, and reads the
+//! body to its end *within the attempt* (so a body cut off mid-way is retried like any dropped
+//! connection) but never past the size limit. A 2xx
 //! decodes into the operation's type; an error status into [`ErrorBody`]; a 3xx is refused. The
 //! whole call, the attempt in flight and every wait included, runs under the retry policy's
 //! deadline.
 
-use crate::client::{Config, IDEMPOTENCY_KEY_HEADER, IdempotencyKey, RequestOptions};
+use crate::client::{Config, IDEMPOTENCY_KEY_HEADER, IdempotencyKey, RequestOptions, Slot};
 use crate::error::{ApiError, DecodeError, Error, ErrorBody, KEPT_BODY_BYTES, truncate};
 use crate::retry::{self, Attempt, Decision, Outcome, RetryPolicy};
 use crate::{Client, ResponseValue};
@@ -17,7 +18,8 @@ use reqwest::header::HeaderMap;
 use reqwest::{Method, Request, StatusCode};
 use serde::de::DeserializeOwned;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Instant, SystemTime};
+use std::time::SystemTime;
+use tokio::time::Instant;
 use tracing::Instrument;
 
 /// Error bodies are read up to this size; the rest is not read (Deck's envelope is small).
@@ -118,28 +120,33 @@ async fn attempts_until_done(
     let mut next = Some(request);
     let mut attempt = 0u32;
     loop {
+        // The wait for the rate limiter comes first: a call that runs out of time there has
+        // sent nothing (`attempts` counts attempts started).
+        let slot = match &config.limiter {
+            Some(limiter) => Some(limiter.acquire().await),
+            None => None,
+        };
         attempt += 1;
         attempts.store(attempt, Ordering::Relaxed);
         let request = next.take().expect("a request for each attempt");
         // A body that cannot be cloned (a stream) allows no retry.
         next = request.try_clone();
-        if let Some(limiter) = &config.limiter {
-            limiter.until_ready().await;
-        }
-        let (outcome, failure) = match read(client, request, config.max_response_bytes).await {
+        let read = read(client, request, slot, config.max_response_bytes).await;
+        let (outcome, failure) = match read {
             Ok(received) if received.status.is_success() => {
                 record(&span, &received, None);
                 return Ok(received);
             }
             Ok(received) if received.status.is_redirection() => {
                 record(&span, &received, None);
+                // The server's, so kept bounded.
+                let location = received
+                    .headers
+                    .get(reqwest::header::LOCATION)
+                    .map(|l| String::from_utf8_lossy(l.as_bytes()).into_owned());
                 return Err(Error::Redirect {
                     status: received.status,
-                    location: received
-                        .headers
-                        .get(reqwest::header::LOCATION)
-                        .and_then(|l| l.to_str().ok())
-                        .map(String::from),
+                    location: location.map(|l| truncate(&l, KEPT_BODY_BYTES)),
                 });
             }
             Ok(received) => {
@@ -238,13 +245,20 @@ fn decide(
 }
 
 /// One attempt: send, then read the body to its end, never past `limit` bytes (error bodies:
-/// never past [`ERROR_BODY_LIMIT`], the rest is dropped unread).
-async fn read(client: &Client, request: Request, limit: u64) -> Result<Received, Failed> {
-    let mut response = client
-        .client
-        .execute(request)
-        .await
-        .map_err(Failed::Transport)?;
+/// never past [`ERROR_BODY_LIMIT`], the rest is dropped unread). The rate limiter's `slot` is
+/// held until the response head arrives (or the attempt fails).
+async fn read(
+    client: &Client,
+    request: Request,
+    mut slot: Option<Slot<'_>>,
+    limit: u64,
+) -> Result<Received, Failed> {
+    if let Some(slot) = &mut slot {
+        slot.use_now();
+    }
+    let response = client.client.execute(request).await;
+    drop(slot);
+    let mut response = response.map_err(Failed::Transport)?;
     let status = response.status();
     let headers = std::mem::take(response.headers_mut());
     let error = !status.is_success();

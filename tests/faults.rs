@@ -9,7 +9,7 @@ use serde_json::json;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 /// What the server does with the n-th request (0-based).
@@ -23,6 +23,10 @@ enum Action {
     ReplyAndClose(Vec<u8>),
     /// Write the head, then the body one byte every `delay`.
     Trickle(Vec<u8>, Vec<u8>, Duration),
+    /// Write the head, then `total` bytes of `x` streamed from one static chunk, then close.
+    Stream { head: Vec<u8>, total: u64 },
+    /// Read on, never answer.
+    Silence,
 }
 
 struct FaultServer {
@@ -47,6 +51,55 @@ impl FaultServer {
         Self { url, requests }
     }
 
+    /// The same server over TLS: `https://localhost:port`, its certificate issued by a CA made
+    /// for the test. Returns the server and the CA certificate (PEM).
+    async fn start_tls(script: impl Fn(usize) -> Action + Send + Sync + 'static) -> (Self, String) {
+        use rustls::pki_types::PrivateKeyDer;
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "deck test CA");
+        let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let leaf = rcgen::CertificateParams::new(vec!["localhost".to_string()])
+            .unwrap()
+            .signed_by(&key, &ca)
+            .unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![leaf.der().clone()],
+                PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+            )
+            .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!(
+            "https://localhost:{}",
+            listener.local_addr().unwrap().port()
+        );
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let seen = requests.clone();
+        let script: Arc<dyn Fn(usize) -> Action + Send + Sync> = Arc::new(script);
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                let (seen, script, acceptor) = (seen.clone(), script.clone(), acceptor.clone());
+                tokio::spawn(async move {
+                    if let Ok(tls) = acceptor.accept(socket).await {
+                        serve(tls, seen, script).await;
+                    }
+                });
+            }
+        });
+        (Self { url, requests }, ca.pem())
+    }
+
     fn count(&self) -> usize {
         self.requests.lock().unwrap().len()
     }
@@ -66,8 +119,26 @@ impl FaultServer {
     }
 }
 
+/// A connection the fault server can answer on: plain TCP or TLS over it.
+trait Conn: AsyncRead + AsyncWrite + Unpin + Send + 'static {
+    /// Makes the close a TCP reset.
+    fn reset_on_close(&self);
+}
+
+impl Conn for TcpStream {
+    fn reset_on_close(&self) {
+        let _ = self.set_zero_linger();
+    }
+}
+
+impl Conn for tokio_rustls::server::TlsStream<TcpStream> {
+    fn reset_on_close(&self) {
+        let _ = self.get_ref().0.set_zero_linger();
+    }
+}
+
 async fn serve(
-    mut socket: TcpStream,
+    mut socket: impl Conn,
     seen: Arc<Mutex<Vec<String>>>,
     script: Arc<dyn Fn(usize) -> Action + Send + Sync>,
 ) {
@@ -87,11 +158,12 @@ async fn serve(
                 }
             }
             Action::Reset => {
-                let _ = socket.set_zero_linger();
+                socket.reset_on_close();
                 return;
             }
             Action::ReplyAndClose(bytes) => {
                 let _ = socket.write_all(&bytes).await;
+                let _ = socket.shutdown().await;
                 return;
             }
             Action::Trickle(head, body, delay) => {
@@ -103,12 +175,36 @@ async fn serve(
                     }
                 }
             }
+            Action::Stream { head, total } => {
+                if socket.write_all(&head).await.is_err() {
+                    return;
+                }
+                let mut sent = 0;
+                while sent < total {
+                    let n = CHUNK.len().min((total - sent) as usize);
+                    if socket.write_all(&CHUNK[..n]).await.is_err() {
+                        return;
+                    }
+                    sent += n as u64;
+                }
+                let _ = socket.shutdown().await;
+                return;
+            }
+            Action::Silence => {
+                // Hold the connection open, answering nothing.
+                let mut sink = [0u8; 1024];
+                while matches!(socket.read(&mut sink).await, Ok(n) if n > 0) {}
+                return;
+            }
         }
     }
 }
 
+/// What [`Action::Stream`] repeats: no allocation per response, however long.
+static CHUNK: [u8; 64 * 1024] = [b'x'; 64 * 1024];
+
 /// Reads one request (head and `Content-Length` body); `None` at EOF.
-async fn read_request(socket: &mut TcpStream) -> Option<String> {
+async fn read_request(socket: &mut (impl AsyncRead + Unpin)) -> Option<String> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     loop {
@@ -593,4 +689,385 @@ fn plain_http_is_refused_unless_loopback_or_opted_in() {
     assert!(build("http://localhost:9/v2", false).is_ok());
     assert!(build("https://api.deck.co/v2", false).is_ok());
     assert!(build("not a url", false).is_err());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bounds: size, time, redirects over TLS, the rate limiter
+// ---------------------------------------------------------------------------------------------
+
+/// A response head: `Content-Length` when `length` is given, else the body runs to the close.
+fn head(status: &str, length: Option<u64>) -> Vec<u8> {
+    match length {
+        Some(len) => format!("HTTP/1.1 {status}\r\ncontent-length: {len}\r\n\r\n"),
+        None => format!("HTTP/1.1 {status}\r\nconnection: close\r\n\r\n"),
+    }
+    .into_bytes()
+}
+
+fn limited_client(url: &str, limit: u64) -> deck::Client {
+    deck::Client::builder()
+        .api_key(KEY)
+        .base_url(format!("{url}/v2"))
+        .retry(fast_retry())
+        .max_response_bytes(limit)
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn bodies_over_the_limit_are_refused_and_not_retried() {
+    // The body of `test_api_key` padded with spaces to exactly `len` bytes.
+    let padded = |len: usize| {
+        let mut body = br#"{"status":"ready","request_id":"r"}"#.to_vec();
+        body.resize(len, b' ');
+        body
+    };
+    for declared in [true, false] {
+        let (fits, over) = (padded(1000), padded(1001));
+        let server = FaultServer::start(move |n| {
+            let body = if n == 0 { &fits } else { &over };
+            let mut bytes = head("200 OK", declared.then_some(body.len() as u64));
+            bytes.extend_from_slice(body);
+            Action::ReplyAndClose(bytes)
+        })
+        .await;
+        let client = limited_client(&server.url, 1000);
+        let ok = bounded(client.test_api_key().send()).await.unwrap();
+        assert_eq!(ok.status, "ready", "a body of exactly the limit is read");
+        let err = bounded(client.test_api_key().send()).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ResponseTooLarge, "{err}");
+        assert_eq!(err.status().map(|s| s.as_u16()), Some(200));
+        assert!(err.to_string().contains("1000 bytes"), "{err}");
+        assert_eq!(server.count(), 2, "Content-Length {declared}: not retried");
+    }
+    // A declared size over the limit is refused from the head, before any body arrives.
+    let server = FaultServer::start(|_| Action::Reply(head("200 OK", Some(2 << 30)))).await;
+    let started = Instant::now();
+    let err = bounded(common::client(&server.url).test_api_key().send())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ResponseTooLarge, "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "did not wait for a body"
+    );
+    // A 2 GiB body with or without Content-Length, against the default limit.
+    for length in [Some(2u64 << 30), None] {
+        let server = FaultServer::start(move |_| Action::Stream {
+            head: head("200 OK", length),
+            total: 2 << 30,
+        })
+        .await;
+        let started = Instant::now();
+        let err = bounded(retrying_client(&server.url).test_api_key().send())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ResponseTooLarge, "{err}");
+        assert_eq!(server.count(), 1);
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+}
+
+#[tokio::test]
+async fn error_bodies_are_read_to_64_kib_and_errors_stay_small() {
+    // 200 MiB of error page, with and without Content-Length: read to 64 KiB, kept to 2 KiB.
+    for length in [Some(200u64 << 20), None] {
+        let server = FaultServer::start(move |_| Action::Stream {
+            head: head("404 Not Found", length),
+            total: 200 << 20,
+        })
+        .await;
+        let err = bounded(common::client(&server.url).get_task().task_id("t").send())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NotFound);
+        assert!(err.to_string().len() < 1024, "{err}");
+        assert!(format!("{err:?}").len() < 4096);
+    }
+    // An envelope that parses, with a message of 60 KiB: typed, and still small to print.
+    let message = "m".repeat(60 * 1024);
+    let body = envelope("request", "task_not_found", &message, "req_big").to_string();
+    let server =
+        FaultServer::start(move |_| Action::Reply(http("404 Not Found", &[], body.as_bytes())))
+            .await;
+    let err = bounded(common::client(&server.url).get_task().task_id("t").send())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("task_not_found"));
+    assert_eq!(err.api_error().unwrap().message().unwrap().len(), 60 * 1024);
+    assert!(err.to_string().len() < 1024, "{}", err.to_string().len());
+    assert!(
+        format!("{err:?}").len() < 4096,
+        "{}",
+        format!("{err:?}").len()
+    );
+    assert!(format!("{err:#?}").len() < 4096);
+}
+
+#[tokio::test]
+async fn huge_headers_stay_out_of_errors() {
+    let long = "x".repeat(100 * 1024);
+    let location = format!("https://elsewhere.example/{long}");
+    let many: Vec<(String, String)> = (0..90)
+        .map(|i| (format!("x-junk-{i}"), "v".repeat(4000)))
+        .collect();
+    let server = FaultServer::start(move |n| match n {
+        0 => Action::Reply(http("302 Found", &[("location", &location)], b"")),
+        1 => {
+            let headers: Vec<(&str, &str)> = many
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .chain([("x-request-id", long.as_str())])
+                .collect();
+            Action::Reply(http("503 Service Unavailable", &headers, b""))
+        }
+        // Past hyper's bound on a response head (~400 KiB): a transport error, nothing kept.
+        _ => Action::Reply(http("200 OK", &[("x-huge", &"h".repeat(1 << 20))], b"{}")),
+    })
+    .await;
+    let client = common::client(&server.url);
+    let redirect = bounded(client.test_api_key().send()).await.unwrap_err();
+    let deck::Error::Redirect { location, .. } = &redirect else {
+        panic!("{redirect:?}")
+    };
+    assert!(location.as_ref().unwrap().chars().count() <= 2049);
+    let unavailable = bounded(client.test_api_key().send()).await.unwrap_err();
+    assert_eq!(unavailable.kind(), ErrorKind::Server);
+    for err in [&redirect, &unavailable] {
+        assert!(err.to_string().len() < 1024, "{}", err.to_string().len());
+        assert!(
+            format!("{err:?}").len() < 16 * 1024,
+            "{}",
+            format!("{err:?}").len()
+        );
+    }
+    let too_big = bounded(client.test_api_key().send()).await.unwrap_err();
+    assert_eq!(too_big.kind(), ErrorKind::Transport, "{too_big}");
+}
+
+#[tokio::test]
+async fn decode_errors_of_hostile_bodies_stay_small() {
+    // serde quotes a string of the wrong type whole; a syntax error after a huge key names it in
+    // the path; nesting deeper than serde's recursion limit.
+    let string = format!("\"{}\"", "s".repeat(8 << 20));
+    let key = format!("{{\"{}\": [1, 2, }}", "k".repeat(1 << 20));
+    let deep_keys = format!(
+        "{}[1, }}",
+        format!("{{\"{}\": ", "k".repeat(200)).repeat(100)
+    );
+    let nested = "[".repeat(32 << 20);
+    let bodies = Arc::new(vec![string, key, deep_keys, nested]);
+    let served = bodies.clone();
+    let server =
+        FaultServer::start(move |n| Action::Reply(http("200 OK", &[], served[n].as_bytes()))).await;
+    let client = common::client(&server.url);
+    for body in bodies.iter() {
+        let started = Instant::now();
+        let err = bounded(client.test_api_key().send()).await.unwrap_err();
+        let deck::Error::Decode(decode) = &err else {
+            panic!("{err}")
+        };
+        assert_eq!(decode.len(), body.len());
+        assert!(decode.serde_error().to_string().len() < 1200);
+        assert!(decode.path().unwrap().chars().count() <= 513);
+        assert!(err.to_string().len() < 2048, "{}", err.to_string().len());
+        assert!(
+            format!("{err:?}").len() < 4096,
+            "{}",
+            format!("{err:?}").len()
+        );
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+}
+
+#[tokio::test]
+async fn a_trickling_body_is_cut_at_the_calls_deadline() {
+    // Headers at once, then one byte every 5 s: the read timeout (30 s) never fires; the
+    // deadline does.
+    let server = FaultServer::start(|_| {
+        Action::Trickle(
+            head("200 OK", Some(1000)),
+            vec![b' '; 1000],
+            Duration::from_secs(5),
+        )
+    })
+    .await;
+    let client = deck::Client::builder()
+        .api_key(KEY)
+        .base_url(format!("{}/v2", server.url))
+        .retry(RetryPolicy::default().deadline(Duration::from_secs(5)))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = bounded(client.test_api_key().send()).await.unwrap_err();
+    let took = started.elapsed();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert_eq!(err.attempts(), 1);
+    assert!(took >= Duration::from_millis(4900), "{took:?}");
+    assert!(took < Duration::from_secs(15), "{took:?}");
+}
+
+/// The defaults (no setting changed), on Tokio's paused clock: real time is milliseconds, and
+/// the timers are the ones a real run would use.
+#[tokio::test(start_paused = true)]
+async fn the_defaults_bound_a_trickle_and_a_silent_server() {
+    let trickle = FaultServer::start(|_| {
+        Action::Trickle(
+            head("200 OK", Some(1000)),
+            vec![b' '; 1000],
+            Duration::from_secs(5),
+        )
+    })
+    .await;
+    let silent = FaultServer::start(|_| Action::Silence).await;
+    let default_client = |url: &str| {
+        deck::Client::builder()
+            .api_key(KEY)
+            .base_url(format!("{url}/v2"))
+            .build()
+            .unwrap()
+    };
+    // (server, expected attempts): a trickle hits the 60 s attempt timeout twice; silence hits
+    // the 30 s read timeout four times, with backoff between; the 120 s deadline ends both.
+    for (server, attempts) in [(&trickle, 2), (&silent, 4)] {
+        let started = tokio::time::Instant::now();
+        let err = default_client(&server.url)
+            .test_api_key()
+            .send()
+            .await
+            .unwrap_err();
+        let took = started.elapsed();
+        assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+        assert_eq!(err.attempts(), attempts, "{err}");
+        assert_eq!(server.count(), attempts as usize);
+        assert_eq!(took, Duration::from_secs(120), "{took:?}");
+    }
+    // A write without an idempotency key is not retried: one read timeout.
+    let started = tokio::time::Instant::now();
+    let err = deck::Client::builder()
+        .api_key(KEY)
+        .base_url(format!("{}/v2", silent.url))
+        .automatic_idempotency_keys(false)
+        .build()
+        .unwrap()
+        .cancel_task_run()
+        .run_id("trun_1")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Transport, "{err}");
+    assert_eq!(started.elapsed(), Duration::from_secs(30));
+}
+
+#[tokio::test]
+async fn a_retry_after_past_the_deadline_is_not_waited_for() {
+    let server = FaultServer::start(|_| {
+        Action::Reply(http("429 Too Many Requests", &[("retry-after", "30")], b""))
+    })
+    .await;
+    let client = deck::Client::builder()
+        .api_key(KEY)
+        .base_url(format!("{}/v2", server.url))
+        .retry(RetryPolicy::default().deadline(Duration::from_secs(2)))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = bounded(client.test_api_key().send()).await.unwrap_err();
+    assert_eq!(
+        err.kind(),
+        ErrorKind::RateLimited,
+        "the 429 itself, at once"
+    );
+    assert_eq!(err.attempts(), 1);
+    assert!(started.elapsed() < Duration::from_secs(1));
+}
+
+#[tokio::test]
+async fn the_rate_limiter_is_shared_by_clones_and_its_wait_counts_against_the_deadline() {
+    let server = FaultServer::start(|_| Action::Reply(test_ok())).await;
+    let client = deck::Client::builder()
+        .api_key(KEY)
+        .base_url(format!("{}/v2", server.url))
+        .rate_limit(deck::RateLimit::new(2, Duration::from_secs(60)).unwrap())
+        .build()
+        .unwrap();
+    let clone = client.clone();
+    bounded(client.test_api_key().send()).await.unwrap();
+    bounded(clone.test_api_key().send()).await.unwrap();
+    // The allowance is spent, by the two of them together.
+    let quick =
+        RequestOptions::new().retry(RetryPolicy::default().deadline(Duration::from_millis(300)));
+    for c in [&client, &clone] {
+        let started = Instant::now();
+        let err = bounded(c.test_api_key().with_options(quick.clone()).send())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+        assert_eq!(err.attempts(), 0, "nothing was sent");
+        assert!(err.to_string().contains("rate limiter"), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(3));
+    }
+    assert_eq!(server.count(), 2);
+    // Another client has its own allowance.
+    bounded(retrying_client(&server.url).test_api_key().send())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn redirects_from_https_to_http_are_refused_and_nothing_reaches_http() {
+    let plain = FaultServer::start(|_| Action::Reply(test_ok())).await;
+    let to = format!("{}/v2/test", plain.url);
+    let (tls, ca) = FaultServer::start_tls(move |n| {
+        if n == 0 {
+            Action::Reply(test_ok())
+        } else {
+            Action::Reply(http("307 Temporary Redirect", &[("location", &to)], b""))
+        }
+    })
+    .await;
+    let client = deck::Client::builder()
+        .api_key(KEY)
+        .base_url(format!("{}/v2", tls.url))
+        .add_root_certificate(deck::Certificate::from_pem(ca.as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    // The TLS server is reachable, trusted through the added root.
+    bounded(client.test_api_key().send()).await.unwrap();
+    let read = bounded(client.test_api_key().send()).await.unwrap_err();
+    let write = bounded(
+        client
+            .run_task()
+            .task_id("task_1")
+            .body(deck::types::RunTaskRequest::builder().input(json!({"password": "x"})))
+            .send(),
+    )
+    .await
+    .unwrap_err();
+    for err in [read, write] {
+        let deck::Error::Redirect { location, status } = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(status.as_u16(), 307);
+        assert!(
+            location
+                .as_deref()
+                .unwrap()
+                .starts_with("http://127.0.0.1:")
+        );
+        assert_eq!(err.attempts(), 1);
+    }
+    assert_eq!(tls.count(), 3);
+    assert_eq!(plain.count(), 0, "nothing was sent in clear");
+
+    // Without the root, the same server is not trusted.
+    let untrusting = deck::Client::builder()
+        .api_key(KEY)
+        .base_url(format!("{}/v2", tls.url))
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let err = bounded(untrusting.test_api_key().send()).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Transport, "{err}");
+    assert_eq!(tls.count(), 3, "no request without a trusted handshake");
 }

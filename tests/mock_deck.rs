@@ -984,7 +984,12 @@ async fn odd_requests_get_deck_errors_never_a_crash() {
 #[tokio::test]
 async fn the_server_stops_on_shutdown() {
     let mock = manual(5).await;
-    let client = mock.client();
+    // Without retries: a default client would retry the refused connection for seconds.
+    let client = mock
+        .client_builder()
+        .retry(deck::RetryPolicy::none())
+        .build()
+        .unwrap();
     assert!(client.test_api_key().send().await.is_ok());
     mock.shutdown().await;
     let err = client.test_api_key().send().await.unwrap_err();

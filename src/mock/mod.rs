@@ -129,6 +129,78 @@
 //! - every write through the API moves the mock clock by a millisecond, so writes are ordered in
 //!   time.
 //!
+//! # Faults and rate limiting
+//!
+//! To test your own retry, timeout and idempotency handling offline, MockDeck misbehaves on
+//! request. A [`Fault`] hits the requests its [`Injection`] selects (every request, the next
+//! `n`, a fraction, one route; they combine), from the start ([`MockDeckBuilder::fault`]) or
+//! from now on ([`MockDeck::inject`], until [`MockDeck::clear_faults`]). Faults apply after
+//! authentication and the rate limit; [`MockDeck::injected_count`] says how many requests they
+//! hit.
+//!
+//! | fault | what the client sees | the request is carried out |
+//! |---|---|---|
+//! | `Fault::Status(503)` | a 503 with Deck's envelope (`api`/`api_error`; 429 gets `rate_limit_exceeded`) | no |
+//! | `Fault::Disconnect` | the connection closes before any answer | yes: the answer is lost |
+//! | `Fault::DisconnectMidBody` | the head and half the body, then the connection closes | yes |
+//! | `Fault::SlowBody(d)` | the head at once, then one body byte every `d` | yes |
+//! | `Fault::Delay(d)` | nothing for `d`, then the answer | yes, after `d` |
+//!
+//! The rate-limit mode ([`MockDeckBuilder::rate_limit`], [`MockDeck::set_rate_limit`]) answers
+//! 429 with Deck's envelope (`rate_limit`/`rate_limit_exceeded`, "Too many requests.") once
+//! more than the limit's `requests` arrive within any `period` (a sliding window over the
+//! requests it let through; [`RateLimit::DECK`] is Deck's documented 200 per 10 s per
+//! organisation). Deck documents neither how it counts nor a `Retry-After` header: the sliding
+//! window, the strictest reading of Deck's words, and the `Retry-After` (whole seconds until
+//! the window has room) are MockDeck's own. [`MockDeck::rate_limited_count`] counts the 429s.
+//!
+//! [`MockDeck::client`] retries as a default client does, so your test sees what production
+//! would; shorten its backoff to keep tests fast:
+//!
+//! ```
+//! # #[tokio::main] async fn main() -> Result<(), deck::Error> {
+//! use deck::mock::{Fault, MockDeck};
+//! use deck::types::RunTaskRequest;
+//! use deck::{ErrorKind, RateLimit, RetryPolicy};
+//! use serde_json::json;
+//! use std::time::Duration;
+//!
+//! let mock = MockDeck::start().await;
+//! let fast_retries = RetryPolicy::default().initial_backoff(Duration::from_millis(10));
+//! let client = mock.client_builder().retry(fast_retries).build()?;
+//!
+//! // Two 503s, then an answer: the caller sees only the answer.
+//! mock.inject(Fault::Status(503).times(2));
+//! client.test_api_key().send().await?;
+//! assert_eq!(mock.injected_count(), 2);
+//!
+//! // The first answer of a run_task is lost after the run was created. The client retries
+//! // with the same Idempotency-Key, and MockDeck replays the run instead of creating another.
+//! let task = client.list_tasks().collect_all().await?.into_iter()
+//!     .find(|t| t.name.contains("statements")).unwrap();
+//! let runs = mock.run_count();
+//! mock.inject(Fault::Disconnect.on("POST /tasks/{task_id}/run").times(1));
+//! let input = json!({"account_number": "42", "statement_month": "2026-10"});
+//! let run = client.run_task().task_id(&task.id)
+//!     .body(RunTaskRequest::builder().input(input)).send().await?;
+//! assert_eq!(mock.run_count(), runs + 1);
+//!
+//! // A client without retries gets the fault itself.
+//! let no_retries = mock.client_builder().retry(RetryPolicy::none()).build()?;
+//! mock.inject(Fault::Status(502).on("/task-runs/{run_id}").times(1));
+//! let err = no_retries.get_task_run().run_id(&run.id).send().await.unwrap_err();
+//! assert_eq!((err.kind(), err.attempts()), (ErrorKind::Server, 1));
+//!
+//! // The rate limit: two requests a minute, then a 429 with a Retry-After.
+//! mock.set_rate_limit(RateLimit::new(2, Duration::from_secs(60)));
+//! no_retries.test_api_key().send().await?;
+//! no_retries.test_api_key().send().await?;
+//! let err = no_retries.test_api_key().send().await.unwrap_err();
+//! assert_eq!((err.kind(), err.code()), (ErrorKind::RateLimited, Some("rate_limit_exceeded")));
+//! assert_eq!(err.api_error().unwrap().headers()["retry-after"], "60");
+//! # Ok(()) }
+//! ```
+//!
 //! # The task-run state machine
 //!
 //! Runs move on a clock you control: one *step* moves a run one transition and moves the mock's
@@ -179,8 +251,9 @@
 //! [`start_time`](MockDeckBuilder::start_time) the timestamps are the same too.
 
 use crate::client::ClientBuilder;
-use crate::{Client, RetryPolicy};
+use crate::{Client, RateLimit};
 use chrono::{DateTime, TimeDelta, Utc};
+use faults::Faults;
 use state::{Shared, World};
 use std::fmt;
 use std::net::SocketAddr;
@@ -193,6 +266,7 @@ use std::time::Duration;
 // shapes, `pagination` the paging every list shares, and `resources` one file of handlers per
 // resource.
 mod body;
+mod faults;
 mod pagination;
 mod reply;
 mod routes;
@@ -211,6 +285,8 @@ mod resources {
     pub(crate) mod test;
     pub(crate) mod tokens;
 }
+
+pub use faults::{Fault, Injection};
 
 /// The API key [`MockDeck::client`] uses when the builder set none.
 pub const DEFAULT_MOCK_API_KEY: &str = "sk_test_mockdeck";
@@ -265,6 +341,8 @@ pub struct MockDeckBuilder {
     step_duration: Duration,
     step_mode: StepMode,
     api_key: Option<String>,
+    faults: Vec<Injection>,
+    rate_limit: Option<RateLimit>,
 }
 
 impl Default for MockDeckBuilder {
@@ -277,6 +355,8 @@ impl Default for MockDeckBuilder {
             step_duration: Duration::from_secs(3),
             step_mode: StepMode::OnPoll,
             api_key: None,
+            faults: Vec::new(),
+            rate_limit: None,
         }
     }
 }
@@ -327,6 +407,20 @@ impl MockDeckBuilder {
         self
     }
 
+    /// Injects a fault from the start (see [`MockDeck::inject`]); call again for more.
+    pub fn fault(mut self, injection: impl Into<Injection>) -> Self {
+        self.faults.push(injection.into());
+        self
+    }
+
+    /// Answers 429 once more than `limit` requests arrive within its period (see
+    /// [Faults and rate limiting](crate::mock#faults-and-rate-limiting));
+    /// [`RateLimit::DECK`] is Deck's documented 200 per 10 s. Default: no limit.
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limit = Some(limit);
+        self
+    }
+
     /// Seeds the data, binds `127.0.0.1` on a free port and starts serving.
     ///
     /// # Panics
@@ -353,6 +447,8 @@ impl MockDeckBuilder {
             step_mode: self.step_mode,
             requests: AtomicU64::new(0),
             request_salt: self.seed ^ 0x05ee_df00_d1d5,
+            faults: Mutex::new(Faults::new(self.seed, self.faults, self.rate_limit)),
+            closing: tokio::sync::watch::Sender::new(false),
         });
 
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
@@ -401,7 +497,8 @@ impl MockDeckBuilder {
 
 /// A stateful Deck served on loopback; see the [module docs](crate::mock).
 ///
-/// Dropping it stops the server (requests in flight finish first).
+/// Dropping it stops the server (requests in flight finish first; slow bodies and delays are
+/// cut short).
 pub struct MockDeck {
     base_url: String,
     addr: SocketAddr,
@@ -417,6 +514,7 @@ impl fmt::Debug for MockDeck {
         f.debug_struct("MockDeck")
             .field("base_url", &self.base_url)
             .field("step_mode", &self.shared.step_mode)
+            .field("faults", &*self.shared.faults())
             .finish_non_exhaustive()
     }
 }
@@ -451,16 +549,20 @@ impl MockDeck {
         &self.api_key
     }
 
-    /// A client builder pointed at the mock with its API key and no retries, to adjust (timeouts,
-    /// a retry policy) before building.
+    /// A client builder pointed at the mock with its API key and otherwise
+    /// [`Client::builder`]'s defaults, retries included, to adjust (timeouts, a faster retry
+    /// policy) before building.
     pub fn client_builder(&self) -> ClientBuilder {
         Client::builder()
             .api_key(self.api_key.clone())
             .base_url(self.base_url.clone())
-            .retry(RetryPolicy::none())
     }
 
-    /// A client pointed at the mock (no retries: the mock never fails transiently).
+    /// A client pointed at the mock, configured as a default client is: it retries as in
+    /// production (5 attempts, backoff of up to 1 s, 2 s, 4 s, 8 s, `Retry-After` honoured), so
+    /// a test with [faults](crate::mock#faults-and-rate-limiting) sees what your code will.
+    /// For faster tests, shorten the backoff:
+    /// `mock.client_builder().retry(RetryPolicy::default().initial_backoff(Duration::from_millis(10))).build()`.
     ///
     /// # Panics
     ///
@@ -516,9 +618,36 @@ impl MockDeck {
         self.shared.requests.load(Ordering::Relaxed)
     }
 
+    /// Injects a fault into the requests that follow (after authentication and the rate limit);
+    /// see [Faults and rate limiting](crate::mock#faults-and-rate-limiting).
+    pub fn inject(&self, injection: impl Into<Injection>) {
+        self.shared.faults().inject(injection.into());
+    }
+
+    /// Removes every injected fault (the rate limit stays).
+    pub fn clear_faults(&self) {
+        self.shared.faults().clear();
+    }
+
+    /// Sets or (with `None`) removes the rate limit, starting a fresh window.
+    pub fn set_rate_limit(&self, limit: Option<RateLimit>) {
+        self.shared.faults().set_rate_limit(limit);
+    }
+
+    /// Number of requests an injected fault hit so far.
+    pub fn injected_count(&self) -> u64 {
+        self.shared.faults().injected
+    }
+
+    /// Number of requests answered 429 by the rate limit so far.
+    pub fn rate_limited_count(&self) -> u64 {
+        self.shared.faults().rate_limited
+    }
+
     /// Stops the server and waits until it has finished (in-flight requests complete).
     pub async fn shutdown(mut self) {
         self.stop.take();
+        self.shared.closing.send_replace(true);
         if let Some(ticker) = self.ticker.take() {
             ticker.abort();
         }
@@ -532,6 +661,7 @@ impl Drop for MockDeck {
     fn drop(&mut self) {
         // Dropping the sender is the shutdown signal.
         self.stop.take();
+        self.shared.closing.send_replace(true);
         if let Some(ticker) = self.ticker.take() {
             ticker.abort();
         }

@@ -4,6 +4,7 @@
 //! replay.
 
 use super::body::JsonBody;
+use super::faults::Fault;
 use super::reply::{Answer, Reply, envelope, json_type, method_not_allowed, validation};
 use super::state::{Remembered, Shared, World, base36, splitmix};
 use crate::client::IDEMPOTENCY_KEY_HEADER;
@@ -18,11 +19,13 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use futures::StreamExt;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use serde_json::Value;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 use tower::util::MapRequest;
 
 /// Longest request body the mock reads (1 MiB); longer bodies get a 400.
@@ -217,8 +220,9 @@ fn canonical_path(raw: &str) -> Option<String> {
     Some(path)
 }
 
-/// Request id, authentication (401 with an empty body, as from Deck) and the body limit, for
-/// every request, routed or not. The `x-request-id` header goes on every response.
+/// Request id, authentication (401 with an empty body, as from Deck), the rate limit, injected
+/// faults and the body limit, for every request, routed or not. The `x-request-id` header goes on
+/// every response.
 async fn every_request(
     State(shared): State<Arc<Shared>>,
     request: Request,
@@ -226,21 +230,36 @@ async fn every_request(
 ) -> Response {
     let request_id = next_request_id(&shared);
     let (mut parts, body) = request.into_parts();
+    let mut fault = None;
     let mut response = if !authorized(shared.api_key.as_deref(), &parts.headers) {
         Reply::empty(StatusCode::UNAUTHORIZED).into_response()
+    } else if let Err(wait) = shared.faults().admit(tokio::time::Instant::now()) {
+        rate_limited(wait, &request_id)
     } else {
-        match axum::body::to_bytes(body, MAX_BODY).await {
-            Ok(bytes) => {
-                parts.extensions.insert(RequestId(request_id.clone()));
-                next.run(Request::from_parts(parts, Body::from(bytes)))
-                    .await
+        fault = shared.faults().pick(&parts.method, parts.uri.path());
+        if let Some(Fault::Delay(delay)) = fault {
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = shared.stopping() => return dropped_response(),
             }
-            Err(_) => validation(
-                "$",
-                format!("The request body could not be read or is larger than {MAX_BODY} bytes."),
-                &request_id,
-            )
-            .into_response(),
+        }
+        match fault {
+            Some(Fault::Status(status)) => injected_status(status, &request_id),
+            _ => match axum::body::to_bytes(body, MAX_BODY).await {
+                Ok(bytes) => {
+                    parts.extensions.insert(RequestId(request_id.clone()));
+                    next.run(Request::from_parts(parts, Body::from(bytes)))
+                        .await
+                }
+                Err(_) => validation(
+                    "$",
+                    format!(
+                        "The request body could not be read or is larger than {MAX_BODY} bytes."
+                    ),
+                    &request_id,
+                )
+                .into_response(),
+            },
         }
     };
     let name = HeaderName::from_static("x-request-id");
@@ -249,7 +268,104 @@ async fn every_request(
     {
         response.headers_mut().insert(name, value);
     }
+    match fault {
+        Some(Fault::Disconnect) => dropped_response(),
+        Some(Fault::DisconnectMidBody) => cut_body(response).await,
+        Some(Fault::SlowBody(interval)) if !interval.is_zero() => {
+            slow_body(response, interval, shared).await
+        }
+        _ => response,
+    }
+}
+
+/// Deck's 429 envelope, with a `Retry-After` (whole seconds, at least 1) saying when the window
+/// has room again: MockDeck's own addition, Deck documents no such header.
+fn rate_limited(wait: Duration, request_id: &str) -> Response {
+    let mut response = envelope(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limit",
+        "rate_limit_exceeded",
+        "Too many requests.".into(),
+        None,
+        request_id,
+    )
+    .into_response();
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
     response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+    response
+}
+
+/// The answer of [`Fault::Status`].
+fn injected_status(status: u16, request_id: &str) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let (kind, code, message) = match status.as_u16() {
+        429 => ("rate_limit", "rate_limit_exceeded", "Too many requests."),
+        500..=599 => ("api", "api_error", "Platform error."),
+        _ => ("request", "injected_fault", "A fault injected by MockDeck."),
+    };
+    envelope(status, kind, code, message.into(), None, request_id).into_response()
+}
+
+/// The body error that makes hyper close the connection.
+fn cut() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::ConnectionAborted,
+        "connection closed by an injected MockDeck fault",
+    )
+}
+
+/// A response that never reaches the client: its body fails before a byte is written, and
+/// hyper drops the connection with the head still unsent.
+fn dropped_response() -> Response {
+    let body = futures::stream::once(async { Err::<Bytes, _>(cut()) });
+    Response::new(Body::from_stream(body))
+}
+
+/// The head with the full `Content-Length` and the first half of the body, then the connection
+/// closes.
+async fn cut_body(response: Response) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    if bytes.is_empty() {
+        return dropped_response();
+    }
+    parts
+        .headers
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    let half = bytes.slice(..bytes.len() / 2);
+    // Pending once after the half, so hyper flushes it before the error closes the connection.
+    let body = futures::stream::iter([Ok(half)]).chain(futures::stream::once(async {
+        tokio::task::yield_now().await;
+        Err(cut())
+    }));
+    Response::from_parts(parts, Body::from_stream(body))
+}
+
+/// The head at once, then the body one byte every `interval` (until the mock stops).
+async fn slow_body(response: Response, interval: Duration, shared: Arc<Shared>) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    parts
+        .headers
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    let body = futures::stream::unfold((bytes, shared), move |(bytes, shared)| async move {
+        if bytes.is_empty() {
+            return None;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = shared.stopping() => return Some((Err(cut()), (Bytes::new(), shared))),
+        }
+        let first = bytes.slice(..1);
+        Some((Ok(first), (bytes.slice(1..), shared)))
+    });
+    Response::from_parts(parts, Body::from_stream(body))
 }
 
 fn next_request_id(shared: &Shared) -> String {

@@ -4,6 +4,7 @@
 //! render replies.
 
 use super::StepMode;
+use super::faults::Faults;
 use super::seed::{FAILURES, Kind, REASONING, placeholder_output, task_files, task_output};
 use axum::http::{Method, StatusCode};
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
@@ -22,12 +23,27 @@ pub(crate) struct Shared {
     pub(crate) step_mode: StepMode,
     pub(crate) requests: AtomicU64,
     pub(crate) request_salt: u64,
+    /// Injected faults and the rate-limit window.
+    pub(crate) faults: Mutex<Faults>,
+    /// Set when the mock stops: slow bodies and delays end at once instead of holding the
+    /// server open.
+    pub(crate) closing: tokio::sync::watch::Sender<bool>,
 }
 
 impl Shared {
     pub(crate) fn lock(&self) -> MutexGuard<'_, World> {
         // A panic elsewhere must not turn every later request into one.
         self.world.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn faults(&self) -> MutexGuard<'_, Faults> {
+        self.faults.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Resolves when the mock is stopping.
+    pub(crate) async fn stopping(&self) {
+        let mut closing = self.closing.subscribe();
+        let _ = closing.wait_for(|closing| *closing).await;
     }
 }
 
