@@ -438,9 +438,7 @@ impl ClientBuilder {
             user_agent.push_str(suffix);
         }
 
-        // reqwest's rustls needs a process-wide crypto provider; install ring's unless the
-        // application installed one (an `Err` here means one is already there).
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        install_crypto_provider();
 
         let mut http = reqwest::Client::builder()
             .default_headers(headers)
@@ -641,6 +639,12 @@ impl RequestOptions {
         self.retry = Some(policy);
         self
     }
+}
+
+/// reqwest's rustls needs a process-wide crypto provider: installs ring's unless the
+/// application installed one (an `Err` here means one is already there).
+pub(crate) fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 #[cfg(test)]

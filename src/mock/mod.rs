@@ -51,7 +51,7 @@
 //! | `listSessions`, `createSession`, `getSession` † | `/sessions`, `/sessions/{session_id}` | a session lists its `task_runs` |
 //! | `endSession` † | `POST /sessions/{session_id}/end` | → `completed`; its active runs → `canceled` |
 //! | `listEventDestinations`, `createEventDestination`, `getEventDestination`, `updateEventDestination`, `deleteEventDestination` † | `/event-destinations`, `/event-destinations/{destination_id}` | one configuration object named by `type` (default `webhook`); `events` non-empty, `["*"]` alone or known types; secrets never answered |
-//! | `listEventDeliveries` † | `GET /event-destinations/{destination_id}/event-deliveries` | always empty (MockDeck delivers nothing) |
+//! | `listEventDeliveries` † | `GET /event-destinations/{destination_id}/event-deliveries` | the deliveries to a `webhook` destination (see [Webhook deliveries](#webhook-deliveries)); `status` and `type` filter them |
 //! | `listEvents`, `getEvent` † | `/events`, `/events/{event_id}` | newest first; filters `type` (repeatable), `created_after`/`created_before` |
 //! | `listEventTypes` † | `GET /event-types` | not paginated |
 //! | `getStorageItem` † | `GET /storage/{storage_id}` | the files of finished runs |
@@ -122,12 +122,55 @@
 //!   value; nested objects, one-item arrays and `$ref`s followed, so the output decodes as the
 //!   type a schema from `deck::json_schema` describes) and stores no files; `extraction` and
 //!   `settings` are checked, not kept (the task object has neither);
-//! - new event destinations are `active` at once (MockDeck never contacts them), their
-//!   deliveries list stays empty, and only the documented configuration fields are answered
-//!   (`webhook.url`, not its `secret` or `custom_headers`);
+//! - new event destinations are `active` at once (only `webhook` ones are ever contacted), and
+//!   only the documented configuration fields are answered (`webhook.url`, not its `secret` or
+//!   `custom_headers`); a `webhook.secret` that is not a Standard Webhooks `whsec_…` secret is
+//!   refused (422), and one not given is made up (see [`MockDeck::webhook_secret`]);
 //! - a storage item's `result` is `success` and its `metadata` null;
 //! - every write through the API moves the mock clock by a millisecond, so writes are ordered in
 //!   time.
+//!
+//! # Webhook deliveries
+//!
+//! Every event MockDeck records (run state changes, credential checks, resource writes) is
+//! POSTed to each active `webhook` destination subscribed to its type (`["*"]`, or no `events`,
+//! for all), signed per Standard Webhooks with the destination's secret, so a receiver built
+//! on [`deck::webhooks`](crate::webhooks) is tested end to end offline. As Deck documents: the
+//! body is the event (as `GET /events/{id}` answers it), a 2xx within 5 seconds acknowledges,
+//! a failure is retried up to 3 times with exponential backoff, and a destination whose every
+//! attempt fails becomes `inactive`. MockDeck's own choices: `webhook-id` is the event id; the
+//! first retry waits [`MockDeckBuilder::webhook_retry_delay`] (default 1 s), each next one
+//! twice as long; deliveries go one at a time, in the order events are recorded.
+//! [`MockDeck::webhook_deliveries_settled`] waits until every queued delivery is done.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! use deck::mock::MockDeck;
+//! use deck::types::{CreateEventDestinationRequest, EventDestinationType, WebhookConfig};
+//!
+//! let mock = MockDeck::start().await;
+//! let client = mock.client();
+//! let destination = client
+//!     .create_event_destination()
+//!     .body(
+//!         CreateEventDestinationRequest::builder()
+//!             .name("my receiver")
+//!             .type_(Some(EventDestinationType::Webhook))
+//!             .webhook(Some(
+//!                 WebhookConfig::builder()
+//!                     .url("http://127.0.0.1:9/unreachable")
+//!                     .try_into()
+//!                     .unwrap(),
+//!             )),
+//!     )
+//!     .send()
+//!     .await
+//!     .unwrap();
+//! // The secret to verify deliveries with (MockDeck made one up: none was given).
+//! let secret = mock.webhook_secret(&destination.id).unwrap();
+//! assert!(secret.starts_with("whsec_"));
+//! # }
+//! ```
 //!
 //! # Faults and rate limiting
 //!
@@ -266,6 +309,7 @@ use std::time::Duration;
 // shapes, `pagination` the paging every list shares, and `resources` one file of handlers per
 // resource.
 mod body;
+mod deliveries;
 mod faults;
 mod pagination;
 mod reply;
@@ -343,6 +387,7 @@ pub struct MockDeckBuilder {
     api_key: Option<String>,
     faults: Vec<Injection>,
     rate_limit: Option<RateLimit>,
+    webhook_retry_delay: Duration,
 }
 
 impl Default for MockDeckBuilder {
@@ -357,6 +402,7 @@ impl Default for MockDeckBuilder {
             api_key: None,
             faults: Vec::new(),
             rate_limit: None,
+            webhook_retry_delay: Duration::from_secs(1),
         }
     }
 }
@@ -421,6 +467,13 @@ impl MockDeckBuilder {
         self
     }
 
+    /// How long a failed webhook delivery waits before its first retry (default 1 s; each
+    /// next retry waits twice as long). Deck documents exponential backoff, not its timing.
+    pub fn webhook_retry_delay(mut self, delay: Duration) -> Self {
+        self.webhook_retry_delay = delay;
+        self
+    }
+
     /// Seeds the data, binds `127.0.0.1` on a free port and starts serving.
     ///
     /// # Panics
@@ -450,6 +503,9 @@ impl MockDeckBuilder {
             faults: Mutex::new(Faults::new(self.seed, self.faults, self.rate_limit)),
             closing: tokio::sync::watch::Sender::new(false),
         });
+
+        let (outbox, deliveries) = deliveries::start(shared.clone(), self.webhook_retry_delay);
+        shared.lock().outbox = Some(outbox.clone());
 
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
@@ -491,6 +547,8 @@ impl MockDeckBuilder {
             stop: Some(stop_tx),
             server: Some(server),
             ticker,
+            outbox,
+            deliveries,
         })
     }
 }
@@ -507,6 +565,8 @@ pub struct MockDeck {
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
     ticker: Option<tokio::task::JoinHandle<()>>,
+    outbox: deliveries::Outbox,
+    deliveries: tokio::task::JoinHandle<()>,
 }
 
 impl fmt::Debug for MockDeck {
@@ -644,10 +704,29 @@ impl MockDeck {
         self.shared.faults().rate_limited
     }
 
+    /// Waits until every webhook delivery queued so far has been acknowledged or has used up
+    /// its retries (see [Webhook deliveries](crate::mock#webhook-deliveries)).
+    pub async fn webhook_deliveries_settled(&self) {
+        self.outbox.idle().await;
+    }
+
+    /// The signing secret of webhook destination `destination_id` (`whsec_…`): the one it was
+    /// created with, or the one MockDeck made up when none was given. Deck never answers a
+    /// secret; this is MockDeck's way to hand it to your receiver.
+    pub fn webhook_secret(&self, destination_id: &str) -> Option<String> {
+        self.shared
+            .lock()
+            .destinations
+            .get(destination_id)?
+            .secret
+            .clone()
+    }
+
     /// Stops the server and waits until it has finished (in-flight requests complete).
     pub async fn shutdown(mut self) {
         self.stop.take();
         self.shared.closing.send_replace(true);
+        self.deliveries.abort();
         if let Some(ticker) = self.ticker.take() {
             ticker.abort();
         }
@@ -662,6 +741,7 @@ impl Drop for MockDeck {
         // Dropping the sender is the shutdown signal.
         self.stop.take();
         self.shared.closing.send_replace(true);
+        self.deliveries.abort();
         if let Some(ticker) = self.ticker.take() {
             ticker.abort();
         }

@@ -303,6 +303,8 @@ impl World {
             sessions: Default::default(),
             destinations: Default::default(),
             events: Default::default(),
+            deliveries: Default::default(),
+            outbox: None,
             event_rng: fastrand::Rng::with_seed(seed ^ 0x0e7e_0e7e),
             idempotency: HashMap::new(),
         };

@@ -185,6 +185,10 @@ pub(crate) struct Destination {
     pub(crate) status: &'static str,
     pub(crate) kind: &'static str,
     pub(crate) events: Option<Vec<String>>,
+    /// A webhook's signing secret (`whsec_…`): given, or made by MockDeck. Never answered.
+    pub(crate) secret: Option<String>,
+    /// A webhook's `custom_headers`, sent with each delivery. Never answered.
+    pub(crate) headers: Vec<(String, String)>,
     /// The type-keyed configuration object as answered (request-only secrets dropped).
     pub(crate) config: Value,
     pub(crate) created_at: DateTime<Utc>,
@@ -196,6 +200,19 @@ pub(crate) struct Event {
     pub(crate) kind: String,
     pub(crate) data: Value,
     pub(crate) created_at: DateTime<Utc>,
+}
+
+/// One event sent (or being sent) to one webhook destination.
+pub(crate) struct DeliveryRow {
+    pub(crate) id: String,
+    pub(crate) destination_id: String,
+    pub(crate) event_id: String,
+    pub(crate) event_type: String,
+    /// `success` or `failure` once settled.
+    pub(crate) status: Option<&'static str>,
+    pub(crate) attempts: u32,
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) delivered_at: Option<DateTime<Utc>>,
 }
 
 pub(crate) trait Row {
@@ -211,7 +228,15 @@ macro_rules! rows {
         }
     )*};
 }
-rows!(Agent, Source, Credential, Session, Destination, Event);
+rows!(
+    Agent,
+    Source,
+    Credential,
+    Session,
+    Destination,
+    Event,
+    DeliveryRow
+);
 
 /// The rows of one resource in creation order, found by id. A deleted row leaves a hole, so a
 /// cursor naming it still knows where the next page starts.
@@ -292,6 +317,9 @@ pub(crate) struct World {
     pub(crate) sessions: Table<Session>,
     pub(crate) destinations: Table<Destination>,
     pub(crate) events: Table<Event>,
+    pub(crate) deliveries: Table<DeliveryRow>,
+    /// Where recorded events go to be delivered (`None` until the mock starts delivering).
+    pub(crate) outbox: Option<super::deliveries::Outbox>,
     /// Event ids come from a generator of their own, so the ids of everything else do not
     /// depend on how many events stepping has recorded.
     pub(crate) event_rng: fastrand::Rng,
@@ -458,7 +486,25 @@ impl World {
             data,
             created_at: self.now,
         };
+        let body = Value::Object(super::resources::events::event_json(&event));
+        super::deliveries::enqueue(self, &event, &body);
         self.events.insert(event);
+    }
+
+    /// A webhook destination whose deliveries keep failing goes `inactive` (Deck: "If all
+    /// attempts fail, the destination is set to inactive").
+    pub(crate) fn deactivate_destination(&mut self, id: &str) {
+        let now = self.now;
+        let Some(destination) = self.destinations.get_mut(id) else {
+            return;
+        };
+        if destination.status != "active" {
+            return;
+        }
+        destination.status = "inactive";
+        destination.updated_at = now;
+        let data = super::resources::event_destinations::destination_json(destination);
+        self.record("event_destination.deactivated", Value::Object(data));
     }
 
     /// A task run as events carry it (Deck's `task_run.completed` example).

@@ -243,7 +243,7 @@ pub fn typed_event_data(file: &mut syn::File, doc: &Value) -> Result<(), String>
             .map_err(|e| format!("unreadable derive on `{event_ident}`: {e}"))?;
         let kept = paths
             .into_iter()
-            .filter(|p| !p.segments.last().is_some_and(|s| s.ident == "Deserialize"));
+            .filter(|p| p.segments.last().is_none_or(|s| s.ident != "Deserialize"));
         *attr = parse_quote!(#[derive(#(#kept),*)]);
     }
     // Its builder and `Event::builder()` go.

@@ -1,13 +1,14 @@
 //! `/event-destinations`: create, list, retrieve, update and delete event destinations, and
-//! list their deliveries. MockDeck never contacts a destination: a new one is `active` at once,
-//! and its deliveries list stays empty.
+//! list their deliveries. A new destination is `active` at once (Deck may verify it first);
+//! `webhook` destinations receive signed deliveries (see `mock::deliveries`), the other types
+//! are never contacted and list no deliveries.
 
 use crate::mock::body::{Fields, required};
-use crate::mock::pagination::{self, page_reply, table_page};
+use crate::mock::pagination::{self, table_page};
 use crate::mock::reply::{Answer, Reply, deleted, into_fields, invalid, not_found, object};
 use crate::mock::resources::events::is_event_type;
 use crate::mock::routes::{Query, RequestId, Write};
-use crate::mock::state::{Destination, Shared, new_id, ts};
+use crate::mock::state::{DeliveryRow, Destination, Shared, new_id, ts};
 use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -81,6 +82,11 @@ pub(crate) async fn create(
             check_events(events, &rid)?;
         }
         let config = config(&fields, kind, &rid)?.ok_or_else(|| fields.missing(kind))?;
+        let signing = signing(&fields, kind, &rid)?;
+        let secret = match (kind, signing.secret) {
+            ("webhook", None) => Some(generated_secret(&mut world.rng)),
+            (_, secret) => secret,
+        };
         let now = world.tick();
         let destination = Destination {
             id: new_id(&mut world.rng, "evtd"),
@@ -89,6 +95,8 @@ pub(crate) async fn create(
             kind,
             events,
             config,
+            secret,
+            headers: signing.headers.unwrap_or_default(),
             created_at: now,
             updated_at: now,
         };
@@ -132,6 +140,7 @@ pub(crate) async fn update(
             check_events(events, &rid)?;
         }
         let config = config(&fields, kind, &rid)?;
+        let signing = signing(&fields, kind, &rid)?;
         let now = world.tick();
         let Some(destination) = world.destinations.get_mut(&id) else {
             return Err(destination_not_found(&id, &rid));
@@ -148,6 +157,12 @@ pub(crate) async fn update(
         }
         if let Some(config) = config {
             destination.config = config;
+        }
+        if let Some(secret) = signing.secret {
+            destination.secret = Some(secret);
+        }
+        if let Some(headers) = signing.headers {
+            destination.headers = headers;
         }
         destination.updated_at = now;
         let fields = destination_json(destination);
@@ -179,20 +194,98 @@ pub(crate) async fn delete(
     })
 }
 
-/// Always empty: MockDeck delivers nothing. `status` and `type` are accepted as filters.
+/// The destination's deliveries, newest first, filtered by `status` (`success`, `failure`)
+/// and `type` (the event type). A delivery still being attempted has no `status` yet.
 pub(crate) async fn list_deliveries(
     State(shared): State<Arc<Shared>>,
     Extension(RequestId(rid)): Extension<RequestId>,
     Path(id): Path<String>,
     q: Query,
 ) -> Answer {
-    pagination::limit(&q, &rid)?;
+    let limit = pagination::limit(&q, &rid)?;
     let world = shared.lock();
     if world.destinations.get(&id).is_none() {
         return Err(destination_not_found(&id, &rid));
     }
-    pagination::cursor(&q, &rid, |_| None::<usize>)?;
-    Ok(page_reply(Vec::new(), false, None, &rid))
+    let status = q.one("status");
+    let event_type = q.one("type");
+    let keep = |d: &DeliveryRow| {
+        d.destination_id == id
+            && status.is_none_or(|s| d.status == Some(s))
+            && event_type.is_none_or(|t| d.event_type == t)
+    };
+    table_page(&world.deliveries, &q, &rid, limit, keep, delivery_json)
+}
+
+fn delivery_json(d: &DeliveryRow) -> Map<String, Value> {
+    into_fields(json!({
+        "object": "event_delivery",
+        "event_destination_id": d.destination_id,
+        "event_id": d.event_id,
+        "event_type": d.event_type,
+        "status": d.status,
+        "attempts": d.attempts,
+        "created_at": ts(d.created_at),
+        "delivered_at": d.delivered_at.map(ts),
+    }))
+}
+
+/// What a `webhook` configuration sends and is never answered.
+struct Signing {
+    secret: Option<String>,
+    headers: Option<Vec<(String, String)>>,
+}
+
+/// The `webhook` object's `secret` (a Standard Webhooks `whsec_…` secret: MockDeck refuses
+/// what it could not sign with) and `custom_headers` (a JSON-encoded object of strings).
+fn signing(fields: &Fields, kind: &str, rid: &str) -> Result<Signing, Reply> {
+    let none = Signing {
+        secret: None,
+        headers: None,
+    };
+    if kind != "webhook" {
+        return Ok(none);
+    }
+    let Some(given) = fields.object("webhook")? else {
+        return Ok(none);
+    };
+    let secret = given.string("secret")?;
+    if let Some(secret) = &secret
+        && let Err(e) = crate::webhooks::Webhook::new(secret)
+    {
+        return Err(invalid("webhook.secret", format!("{e}."), rid));
+    }
+    let headers = match given.string("custom_headers")? {
+        None => None,
+        Some(text) => {
+            let bad = || {
+                invalid(
+                    "webhook.custom_headers",
+                    "custom_headers must be a JSON-encoded object of strings.".into(),
+                    rid,
+                )
+            };
+            let map: Map<String, Value> = serde_json::from_str(&text).map_err(|_| bad())?;
+            let headers = map
+                .into_iter()
+                .map(|(k, v)| Some((k, v.as_str()?.to_string())))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(bad)?;
+            Some(headers)
+        }
+    };
+    Ok(Signing { secret, headers })
+}
+
+/// A signing secret for a webhook created without one (Deck: "Auto-generated if not
+/// provided"): `whsec_` and 24 random bytes in base64.
+fn generated_secret(rng: &mut fastrand::Rng) -> String {
+    use base64::Engine as _;
+    let bytes: Vec<u8> = (0..24).map(|_| rng.u8(..)).collect();
+    format!(
+        "whsec_{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )
 }
 
 fn destination_not_found(id: &str, rid: &str) -> Reply {
@@ -247,7 +340,7 @@ fn config(fields: &Fields, kind: &str, rid: &str) -> Result<Option<Value>, Reply
     Ok(Some(Value::Object(config)))
 }
 
-fn destination_json(d: &Destination) -> Map<String, Value> {
+pub(crate) fn destination_json(d: &Destination) -> Map<String, Value> {
     let mut fields = into_fields(json!({
         "id": d.id,
         "object": "event_destination",

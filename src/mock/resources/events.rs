@@ -126,7 +126,7 @@ pub(crate) async fn types(Extension(RequestId(rid)): Extension<RequestId>) -> Re
     Reply::json(StatusCode::OK, json!({"data": data, "request_id": rid}))
 }
 
-fn event_json(e: &Event) -> Map<String, Value> {
+pub(crate) fn event_json(e: &Event) -> Map<String, Value> {
     into_fields(json!({
         "id": e.id,
         "object": "event",

@@ -1,0 +1,199 @@
+//! Webhook deliveries: every event MockDeck records goes, signed per Standard Webhooks, to each
+//! active `webhook` destination subscribed to its type, so a receiver can be tested end to end
+//! on loopback.
+//!
+//! As Deck documents it: a 2xx within 5 seconds acknowledges; a failed delivery is retried up
+//! to 3 times with exponential backoff; when every attempt fails the destination becomes
+//! `inactive` (and `event_destination.deactivated` is recorded). MockDeck's own choices: the
+//! first retry waits [`MockDeckBuilder::webhook_retry_delay`](super::MockDeckBuilder::webhook_retry_delay)
+//! (default 1 s) and each next one twice as long; `webhook-id` is the event id (the same on
+//! every attempt); deliveries go one at a time, in the order events are recorded.
+
+use super::state::{DeliveryRow, Event, Shared, World, new_id};
+use crate::webhooks::Webhook;
+use chrono::Utc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use tokio::sync::{Notify, mpsc};
+
+/// How many times a failed delivery is retried (Deck: "up to 3 times").
+pub(crate) const RETRIES: u32 = 3;
+
+/// How long a receiver has to answer (Deck: "return a 2xx within 5 seconds").
+pub(crate) const ANSWER_WITHIN: Duration = Duration::from_secs(5);
+
+/// One delivery to make.
+pub(crate) struct Pending {
+    delivery_id: String,
+    destination_id: String,
+    url: String,
+    secret: String,
+    headers: Vec<(String, String)>,
+    event_id: String,
+    body: Vec<u8>,
+}
+
+/// The queue between the world (which records events) and the delivery task.
+#[derive(Clone)]
+pub(crate) struct Outbox {
+    tx: mpsc::UnboundedSender<Pending>,
+    in_flight: Arc<AtomicUsize>,
+    idle: Arc<Notify>,
+}
+
+impl Outbox {
+    fn send(&self, pending: Pending) {
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        if self.tx.send(pending).is_err() {
+            self.done();
+        }
+    }
+
+    fn done(&self) {
+        if self.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.idle.notify_waiters();
+        }
+    }
+
+    /// Resolves once every queued delivery has succeeded or used up its retries.
+    pub(crate) async fn idle(&self) {
+        loop {
+            let notified = self.idle.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.in_flight.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// Queues `event` for every active webhook destination subscribed to its type, with a
+/// delivery row each (listed by `GET /event-destinations/{id}/event-deliveries`).
+pub(crate) fn enqueue(world: &mut World, event: &Event, body: &serde_json::Value) {
+    let Some(outbox) = world.outbox.clone() else {
+        return;
+    };
+    let targets: Vec<Pending> = world
+        .destinations
+        .newest_first(world.destinations.end())
+        .filter(|d| d.kind == "webhook" && d.status == "active")
+        .filter(|d| {
+            d.events
+                .as_ref()
+                .is_none_or(|types| types.iter().any(|t| t == "*" || *t == event.kind))
+        })
+        .filter_map(|d| {
+            Some(Pending {
+                delivery_id: String::new(),
+                destination_id: d.id.clone(),
+                url: d.config.get("url")?.as_str()?.to_string(),
+                secret: d.secret.clone()?,
+                headers: d.headers.clone(),
+                event_id: event.id.clone(),
+                body: body.to_string().into_bytes(),
+            })
+        })
+        .collect();
+    // Oldest destination first.
+    for mut pending in targets.into_iter().rev() {
+        pending.delivery_id = new_id(&mut world.event_rng, "edlv");
+        world.deliveries.insert(DeliveryRow {
+            id: pending.delivery_id.clone(),
+            destination_id: pending.destination_id.clone(),
+            event_id: event.id.clone(),
+            event_type: event.kind.clone(),
+            status: None,
+            attempts: 0,
+            created_at: world.now,
+            delivered_at: None,
+        });
+        outbox.send(pending);
+    }
+}
+
+/// Starts the delivery task; the returned outbox goes into the world.
+pub(crate) fn start(
+    shared: Arc<Shared>,
+    retry_delay: Duration,
+) -> (Outbox, tokio::task::JoinHandle<()>) {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Pending>();
+    let outbox = Outbox {
+        tx,
+        in_flight: Arc::new(AtomicUsize::new(0)),
+        idle: Arc::new(Notify::new()),
+    };
+    let worker = outbox.clone();
+    let task = tokio::spawn(async move {
+        // Building any reqwest client needs the crate's rustls provider installed.
+        crate::client::install_crypto_provider();
+        let http = reqwest::Client::builder()
+            .timeout(ANSWER_WITHIN)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .build();
+        while let Some(pending) = rx.recv().await {
+            if let Ok(http) = &http {
+                tokio::select! {
+                    _ = deliver(&shared, http, &pending, retry_delay) => {}
+                    _ = shared.stopping() => {}
+                }
+            }
+            worker.done();
+        }
+    });
+    (outbox, task)
+}
+
+/// Attempts one delivery until a 2xx, or until the retries are used up.
+async fn deliver(shared: &Shared, http: &reqwest::Client, p: &Pending, retry_delay: Duration) {
+    let Ok(webhook) = Webhook::new(&p.secret) else {
+        // Checked when the destination was created; a failure here leaves the row pending.
+        return;
+    };
+    let mut delay = retry_delay;
+    for attempt in 1..=RETRIES + 1 {
+        let timestamp = Utc::now().timestamp();
+        let mut request = http
+            .post(&p.url)
+            .header("content-type", "application/json")
+            .header("user-agent", "MockDeck")
+            .header("webhook-id", &p.event_id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header(
+                "webhook-signature",
+                webhook.sign(&p.event_id, timestamp, &p.body),
+            );
+        for (name, value) in &p.headers {
+            request = request.header(name, value);
+        }
+        let acknowledged = match request.body(p.body.clone()).send().await {
+            Ok(answer) => answer.status().is_success(),
+            Err(_) => false,
+        };
+        let settled = acknowledged || attempt > RETRIES;
+        {
+            let mut world = shared.lock();
+            let now = world.now;
+            if let Some(row) = world.deliveries.get_mut(&p.delivery_id) {
+                row.attempts = attempt;
+                if acknowledged {
+                    row.status = Some("success");
+                    row.delivered_at = Some(now);
+                } else if settled {
+                    row.status = Some("failure");
+                }
+            }
+            if settled && !acknowledged {
+                world.deactivate_destination(&p.destination_id);
+            }
+        }
+        if settled {
+            return;
+        }
+        tokio::time::sleep(delay).await;
+        delay = delay.saturating_mul(2);
+    }
+}

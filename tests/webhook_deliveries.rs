@@ -1,0 +1,274 @@
+//! MockDeck's webhook deliveries: events reach a loopback receiver signed per Standard Webhooks,
+//! verify with `deck::webhooks`, decode into typed events, and failures retry up to 3 times,
+//! then deactivate the destination.
+
+use deck::mock::{MockDeck, StepMode};
+use deck::types::{
+    CreateEventDestinationRequest, EventDestinationStatus, EventDestinationType, EventType,
+    WebhookConfig,
+};
+use deck::webhooks::{EventData, Webhook};
+use serde_json::json;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+async fn mock() -> MockDeck {
+    MockDeck::builder()
+        .runs(0)
+        .step_mode(StepMode::Manual)
+        .webhook_retry_delay(Duration::from_millis(5))
+        .start()
+        .await
+}
+
+/// Answers `fail_first` requests with 500, then 204.
+struct FailFirst(usize, Arc<AtomicUsize>);
+
+impl Respond for FailFirst {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        if self.1.fetch_add(1, Ordering::SeqCst) < self.0 {
+            ResponseTemplate::new(500)
+        } else {
+            ResponseTemplate::new(204)
+        }
+    }
+}
+
+async fn receiver(fail_first: usize) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/hooks/deck"))
+        .respond_with(FailFirst(fail_first, Arc::new(AtomicUsize::new(0))))
+        .mount(&server)
+        .await;
+    server
+}
+
+async fn destination(
+    client: &deck::Client,
+    url: String,
+    secret: Option<&str>,
+    events: &[EventType],
+) -> Result<deck::types::EventDestination, deck::Error> {
+    let mut webhook = WebhookConfig::builder().url(url);
+    if let Some(secret) = secret {
+        webhook = webhook.secret(Some(secret.to_string()));
+    }
+    let mut body = CreateEventDestinationRequest::builder()
+        .name("receiver")
+        .type_(Some(EventDestinationType::Webhook))
+        .webhook(Some(webhook.try_into().unwrap()));
+    if !events.is_empty() {
+        body = body.events(Some(events.to_vec()));
+    }
+    Ok(client
+        .create_event_destination()
+        .body(body)
+        .send()
+        .await?
+        .into_inner())
+}
+
+/// Runs the seeded bill task to completion: `task_run.queued`, `.running`, `.completed`.
+async fn run_bill(mock: &MockDeck, client: &deck::Client) -> String {
+    let tasks = client.list_tasks().send().await.unwrap().into_inner().data;
+    let task = tasks
+        .iter()
+        .find(|t| t.name == "Fetch latest utility bill")
+        .unwrap();
+    let run = client
+        .run_task()
+        .task_id(&task.id)
+        .input(&json!({"account_number": "1"}))
+        .send()
+        .await
+        .unwrap();
+    mock.advance(2);
+    run.id.clone()
+}
+
+fn headers(request: &Request) -> http::HeaderMap {
+    let mut map = http::HeaderMap::new();
+    for (name, value) in request.headers.iter() {
+        map.append(name.clone(), value.clone());
+    }
+    map
+}
+
+#[tokio::test]
+async fn run_events_arrive_signed_verified_and_typed() {
+    let mock = mock().await;
+    let client = mock.client();
+    let receiver = receiver(0).await;
+    let url = format!("{}/hooks/deck", receiver.uri());
+    let dest = destination(&client, url, Some(SECRET), &[EventType::All])
+        .await
+        .unwrap();
+    let run_id = run_bill(&mock, &client).await;
+    mock.webhook_deliveries_settled().await;
+
+    let webhook = Webhook::new(SECRET).unwrap();
+    let received = receiver.received_requests().await.unwrap();
+    let mut run_statuses = Vec::new();
+    for request in &received {
+        let event = webhook.verify(&request.body, &headers(request)).unwrap();
+        // The webhook-id is the event id: the receiver's deduplication key.
+        assert_eq!(request.headers["webhook-id"], event.id.as_str());
+        if let EventData::TaskRun(run) = &event.data {
+            assert_eq!(run.id.as_deref(), Some(run_id.as_str()));
+            run_statuses.push(event.type_.clone());
+        }
+    }
+    assert_eq!(
+        run_statuses,
+        [
+            EventType::TaskRunQueued,
+            EventType::TaskRunRunning,
+            EventType::TaskRunCompleted
+        ]
+    );
+    // Every recorded event was delivered once, and the deliveries are listed as successes.
+    let events = client.list_events().collect_all().await.unwrap();
+    assert_eq!(received.len(), events.len());
+    let deliveries = client
+        .list_event_deliveries()
+        .destination_id(&dest.id)
+        .collect_all()
+        .await
+        .unwrap();
+    assert_eq!(deliveries.len(), events.len());
+    for d in &deliveries {
+        assert_eq!(d.attempts, Some(1));
+        assert_eq!(
+            d.status,
+            Some(deck::types::EventDeliveryStatus::Success),
+            "{d:?}"
+        );
+    }
+    // A receiver with the wrong secret refuses every one of them.
+    let wrong = Webhook::new("whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").unwrap();
+    assert!(
+        received
+            .iter()
+            .all(|r| wrong.verify(&r.body, &headers(r)).is_err())
+    );
+}
+
+#[tokio::test]
+async fn failed_deliveries_are_retried_with_the_same_id_until_acknowledged() {
+    let mock = mock().await;
+    let client = mock.client();
+    let receiver = receiver(2).await;
+    let url = format!("{}/hooks/deck", receiver.uri());
+    let dest = destination(&client, url, Some(SECRET), &[EventType::TaskRunQueued])
+        .await
+        .unwrap();
+    run_bill(&mock, &client).await;
+    mock.webhook_deliveries_settled().await;
+
+    let received = receiver.received_requests().await.unwrap();
+    assert_eq!(received.len(), 3, "two failures, then the acknowledgement");
+    let webhook = Webhook::new(SECRET).unwrap();
+    let ids: Vec<String> = received
+        .iter()
+        .map(|r| webhook.verify(&r.body, &headers(r)).unwrap().id)
+        .collect();
+    assert!(ids.windows(2).all(|w| w[0] == w[1]), "{ids:?}");
+    let deliveries = client
+        .list_event_deliveries()
+        .destination_id(&dest.id)
+        .collect_all()
+        .await
+        .unwrap();
+    assert_eq!(deliveries.len(), 1, "only task_run.queued is subscribed");
+    assert_eq!(deliveries[0].attempts, Some(3));
+    assert_eq!(deliveries[0].event_type, Some(EventType::TaskRunQueued));
+}
+
+#[tokio::test]
+async fn a_receiver_that_keeps_failing_gets_four_attempts_then_its_destination_goes_inactive() {
+    let mock = mock().await;
+    let client = mock.client();
+    let receiver = receiver(usize::MAX).await;
+    let url = format!("{}/hooks/deck", receiver.uri());
+    let dest = destination(&client, url, Some(SECRET), &[EventType::TaskRunQueued])
+        .await
+        .unwrap();
+    run_bill(&mock, &client).await;
+    mock.webhook_deliveries_settled().await;
+
+    assert_eq!(receiver.received_requests().await.unwrap().len(), 4);
+    let now = client
+        .get_event_destination()
+        .destination_id(&dest.id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(now.status, EventDestinationStatus::Inactive);
+    let deliveries = client
+        .list_event_deliveries()
+        .destination_id(&dest.id)
+        .status(deck::types::EventDeliveryStatus::Failure)
+        .collect_all()
+        .await
+        .unwrap();
+    assert_eq!(deliveries.len(), 1);
+    assert_eq!(deliveries[0].attempts, Some(4));
+    let deactivated = client
+        .list_events()
+        .type_(vec![EventType::EventDestinationDeactivated])
+        .collect_all()
+        .await
+        .unwrap();
+    assert_eq!(deactivated.len(), 1);
+
+    // An inactive destination receives nothing more.
+    run_bill(&mock, &client).await;
+    mock.webhook_deliveries_settled().await;
+    assert_eq!(receiver.received_requests().await.unwrap().len(), 4);
+}
+
+#[tokio::test]
+async fn secrets_are_checked_or_made_up_and_never_answered() {
+    let mock = mock().await;
+    let client = mock.client();
+    let receiver = receiver(0).await;
+    let url = format!("{}/hooks/deck", receiver.uri());
+    let err = destination(&client, url.clone(), Some("not-a-secret"), &[])
+        .await
+        .unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(422), "{err:?}");
+
+    let dest = destination(&client, url, None, &[EventType::CredentialCreated])
+        .await
+        .unwrap();
+    let secret = mock.webhook_secret(&dest.id).unwrap();
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    let answered = serde_json::to_string(&dest).unwrap();
+    assert!(!answered.contains(&secret[6..]), "{answered}");
+
+    // A credential created: its event verifies with the made-up secret.
+    let source = client.list_sources().send().await.unwrap().data[0]
+        .id
+        .clone();
+    client
+        .create_credential()
+        .body(deck::types::CreateCredentialRequest::builder().source_id(source))
+        .send()
+        .await
+        .unwrap();
+    mock.webhook_deliveries_settled().await;
+    let received = receiver.received_requests().await.unwrap();
+    assert_eq!(received.len(), 1);
+    let event = Webhook::new(&secret)
+        .unwrap()
+        .verify(&received[0].body, &headers(&received[0]))
+        .unwrap();
+    assert_eq!(event.type_, EventType::CredentialCreated);
+    assert!(matches!(event.data, EventData::Credential(_)), "{event:?}");
+}
