@@ -2,7 +2,8 @@
 //! the overlay) declares, through webhooks and `GET /events` alike; whatever does not decode is
 //! kept as sent.
 
-use deck::mock::{MockDeck, StepMode};
+mod common;
+
 use deck::types::{CredentialStatus, Event, EventData, EventType, RunStatus};
 use serde_json::{Value, json};
 
@@ -127,24 +128,9 @@ fn unknown_types_and_mismatched_data_are_kept_as_sent() {
 
 #[tokio::test]
 async fn events_read_through_the_api_carry_typed_data() {
-    let mock = MockDeck::builder()
-        .runs(0)
-        .step_mode(StepMode::Manual)
-        .start()
-        .await;
+    let mock = common::manual_mock().await;
     let client = mock.client();
-    let tasks = client.list_tasks().send().await.unwrap().into_inner().data;
-    let task = tasks
-        .iter()
-        .find(|t| t.name == "Fetch latest utility bill")
-        .unwrap();
-    let run = client
-        .run_task()
-        .task_id(&task.id)
-        .input(&json!({"account_number": "1"}))
-        .send()
-        .await
-        .unwrap();
+    let run = common::run_seeded(&client, common::BILL_TASK, json!({"account_number": "1"})).await;
     mock.advance(1);
     let events = client.list_events().collect_all().await.unwrap();
     let typed: Vec<&EventData> = events

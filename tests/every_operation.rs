@@ -6,7 +6,9 @@
 //! refreshed spec is covered without editing this file; only Deck's state machine needs a few
 //! words below (which run can be canceled, which one waits for input).
 
-use deck::mock::{MockDeck, StepMode};
+mod common;
+
+use deck::mock::MockDeck;
 use deck::{Client, ErrorKind};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -215,16 +217,7 @@ async fn call(
 
 /// Runs seeded task `name` and lets MockDeck advance two steps; answers the run id.
 async fn run_seeded(client: &Client, mock: &MockDeck, name: &str, input: Value) -> String {
-    let tasks = client.list_tasks().send().await.unwrap().into_inner();
-    let task = tasks.data.iter().find(|t| t.name == name).unwrap();
-    let run = client
-        .run_task()
-        .task_id(&task.id)
-        .body(deck::types::RunTaskRequest::builder().input(Some(input)))
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let run = common::run_seeded(client, name, input).await;
     mock.advance(2);
     run.id
 }
@@ -234,18 +227,14 @@ async fn run_seeded(client: &Client, mock: &MockDeck, name: &str, input: Value) 
 async fn tour() -> BTreeMap<String, (u16, Value)> {
     let (doc, mut ops) = spec();
     ops.sort_by(|a, b| a.id.cmp(&b.id));
-    let mock = MockDeck::builder()
-        .runs(0)
-        .step_mode(StepMode::Manual)
-        .start()
-        .await;
+    let mock = common::manual_mock().await;
     let client = mock.client();
     let mut ids = Ids::default();
     // A finished run: storage items and events to read.
     let done = run_seeded(
         &client,
         &mock,
-        "Fetch latest utility bill",
+        common::BILL_TASK,
         json!({"account_number": "1"}),
     )
     .await;

@@ -1044,14 +1044,26 @@ async fn event_destinations_are_managed_and_their_deliveries_listed() {
         "the type defaults to webhook, which needs its object"
     );
 
+    // Its own `activated` event was due to it; MockDeck never leaves the machine, so that
+    // delivery to example.com failed unsent.
+    mock.webhook_deliveries_settled().await;
     let deliveries = api
         .get(&format!(
             "/event-destinations/{id}/event-deliveries?status=failure"
         ))
         .await;
     assert_eq!(deliveries.status, 200);
-    assert_eq!(deliveries.body["data"], json!([]));
+    let data = deliveries.body["data"].as_array().unwrap();
+    assert_eq!(data.len(), 1, "{}", deliveries.text);
+    assert_eq!(data[0]["event_type"], "event_destination.activated");
+    assert_eq!(data[0]["attempts"], 0);
     assert_eq!(deliveries.body["has_more"], false);
+    let none = api
+        .get(&format!(
+            "/event-destinations/{id}/event-deliveries?status=success"
+        ))
+        .await;
+    assert_eq!(none.body["data"], json!([]));
 
     let gone = api.delete(&format!("/event-destinations/{id}")).await;
     assert_eq!(

@@ -2,8 +2,10 @@
 //! run with a typed input, its output read back as the type; and the typed errors when they do
 //! not match.
 
+mod common;
+
 use deck::ErrorKind;
-use deck::mock::{MockDeck, StepMode};
+use deck::mock::MockDeck;
 use deck::schemars::JsonSchema;
 use deck::types::{CreateAgentRequest, CreateTaskRequest};
 use serde::{Deserialize, Serialize};
@@ -69,11 +71,7 @@ async fn statement_task(client: &deck::Client) -> String {
 
 #[tokio::test]
 async fn a_task_typed_by_rust_types_runs_with_typed_input_and_typed_output() {
-    let mock = MockDeck::builder()
-        .runs(0)
-        .step_mode(StepMode::Manual)
-        .start()
-        .await;
+    let mock = common::manual_mock().await;
     let client = mock.client();
     let task_id = statement_task(&client).await;
     let task = client.get_task().task_id(&task_id).send().await.unwrap();

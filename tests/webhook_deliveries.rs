@@ -2,10 +2,12 @@
 //! verify with `deck::webhooks`, decode into typed events, and failures retry up to 3 times,
 //! then deactivate the destination.
 
+mod common;
+
 use deck::mock::{MockDeck, StepMode};
 use deck::types::{
-    CreateEventDestinationRequest, EventDestinationStatus, EventDestinationType, EventType,
-    WebhookConfig,
+    CreateEventDestinationRequest, EventDeliveryStatus, EventDestinationStatus,
+    EventDestinationType, EventType, WebhookConfig,
 };
 use deck::webhooks::{EventData, Webhook};
 use serde_json::json;
@@ -76,20 +78,22 @@ async fn destination(
 
 /// Runs the seeded bill task to completion: `task_run.queued`, `.running`, `.completed`.
 async fn run_bill(mock: &MockDeck, client: &deck::Client) -> String {
-    let tasks = client.list_tasks().send().await.unwrap().into_inner().data;
-    let task = tasks
-        .iter()
-        .find(|t| t.name == "Fetch latest utility bill")
-        .unwrap();
-    let run = client
-        .run_task()
-        .task_id(&task.id)
-        .input(&json!({"account_number": "1"}))
-        .send()
-        .await
-        .unwrap();
+    let run = common::run_seeded(client, common::BILL_TASK, json!({"account_number": "1"})).await;
     mock.advance(2);
-    run.id.clone()
+    run.id
+}
+
+/// Every delivery to `destination` (with `status`, only those).
+async fn deliveries(
+    client: &deck::Client,
+    destination: &str,
+    status: Option<EventDeliveryStatus>,
+) -> Vec<deck::types::EventDelivery> {
+    let mut list = client.list_event_deliveries().destination_id(destination);
+    if let Some(status) = status {
+        list = list.status(status);
+    }
+    list.collect_all().await.unwrap()
 }
 
 fn headers(request: &Request) -> http::HeaderMap {
@@ -135,20 +139,11 @@ async fn run_events_arrive_signed_verified_and_typed() {
     // Every recorded event was delivered once, and the deliveries are listed as successes.
     let events = client.list_events().collect_all().await.unwrap();
     assert_eq!(received.len(), events.len());
-    let deliveries = client
-        .list_event_deliveries()
-        .destination_id(&dest.id)
-        .collect_all()
-        .await
-        .unwrap();
+    let deliveries = deliveries(&client, &dest.id, None).await;
     assert_eq!(deliveries.len(), events.len());
     for d in &deliveries {
         assert_eq!(d.attempts, Some(1));
-        assert_eq!(
-            d.status,
-            Some(deck::types::EventDeliveryStatus::Success),
-            "{d:?}"
-        );
+        assert_eq!(d.status, Some(EventDeliveryStatus::Success), "{d:?}");
     }
     // A receiver with the wrong secret refuses every one of them.
     let wrong = Webhook::new("whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").unwrap();
@@ -179,12 +174,7 @@ async fn failed_deliveries_are_retried_with_the_same_id_until_acknowledged() {
         .map(|r| webhook.verify(&r.body, &headers(r)).unwrap().id)
         .collect();
     assert!(ids.windows(2).all(|w| w[0] == w[1]), "{ids:?}");
-    let deliveries = client
-        .list_event_deliveries()
-        .destination_id(&dest.id)
-        .collect_all()
-        .await
-        .unwrap();
+    let deliveries = deliveries(&client, &dest.id, None).await;
     assert_eq!(deliveries.len(), 1, "only task_run.queued is subscribed");
     assert_eq!(deliveries[0].attempts, Some(3));
     assert_eq!(deliveries[0].event_type, Some(EventType::TaskRunQueued));
@@ -210,13 +200,7 @@ async fn a_receiver_that_keeps_failing_gets_four_attempts_then_its_destination_g
         .await
         .unwrap();
     assert_eq!(now.status, EventDestinationStatus::Inactive);
-    let deliveries = client
-        .list_event_deliveries()
-        .destination_id(&dest.id)
-        .status(deck::types::EventDeliveryStatus::Failure)
-        .collect_all()
-        .await
-        .unwrap();
+    let deliveries = deliveries(&client, &dest.id, Some(EventDeliveryStatus::Failure)).await;
     assert_eq!(deliveries.len(), 1);
     assert_eq!(deliveries[0].attempts, Some(4));
     let deactivated = client
@@ -239,10 +223,16 @@ async fn secrets_are_checked_or_made_up_and_never_answered() {
     let client = mock.client();
     let receiver = receiver(0).await;
     let url = format!("{}/hooks/deck", receiver.uri());
-    let err = destination(&client, url.clone(), Some("not-a-secret"), &[])
-        .await
-        .unwrap_err();
-    assert_eq!(err.status().map(|s| s.as_u16()), Some(422), "{err:?}");
+    // A secret MockDeck cannot sign with: accepted (Deck documents no check), nothing sent,
+    // each delivery a failure with no attempt.
+    let unusable = destination(
+        &client,
+        url.clone(),
+        Some("not-a-secret"),
+        &[EventType::CredentialCreated],
+    )
+    .await
+    .unwrap();
 
     let dest = destination(&client, url, None, &[EventType::CredentialCreated])
         .await
@@ -265,10 +255,34 @@ async fn secrets_are_checked_or_made_up_and_never_answered() {
     mock.webhook_deliveries_settled().await;
     let received = receiver.received_requests().await.unwrap();
     assert_eq!(received.len(), 1);
+    let failed = deliveries(&client, &unusable.id, None).await;
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].status, Some(EventDeliveryStatus::Failure));
+    assert_eq!(failed[0].attempts, Some(0));
     let event = Webhook::new(&secret)
         .unwrap()
         .verify(&received[0].body, &headers(&received[0]))
         .unwrap();
     assert_eq!(event.type_, EventType::CredentialCreated);
     assert!(matches!(event.data, EventData::Credential(_)), "{event:?}");
+}
+
+#[tokio::test]
+async fn nothing_is_sent_off_the_machine() {
+    let mock = mock().await;
+    let client = mock.client();
+    let dest = destination(
+        &client,
+        "https://example.invalid/hooks".into(),
+        Some(SECRET),
+        &[EventType::TaskRunQueued],
+    )
+    .await
+    .unwrap();
+    run_bill(&mock, &client).await;
+    mock.webhook_deliveries_settled().await;
+    let failed = deliveries(&client, &dest.id, None).await;
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].status, Some(EventDeliveryStatus::Failure));
+    assert_eq!(failed[0].attempts, Some(0), "never attempted");
 }

@@ -7,7 +7,8 @@
 //! `inactive` (and `event_destination.deactivated` is recorded). MockDeck's own choices: the
 //! first retry waits [`MockDeckBuilder::webhook_retry_delay`](super::MockDeckBuilder::webhook_retry_delay)
 //! (default 1 s) and each next one twice as long; `webhook-id` is the event id (the same on
-//! every attempt); deliveries go one at a time, in the order events are recorded.
+//! every attempt); deliveries go one at a time, in the order events are recorded; only loopback
+//! URLs are contacted (a delivery to any other host fails at once, unsent).
 
 use super::state::{DeliveryRow, Event, Shared, World, new_id};
 use crate::webhooks::Webhook;
@@ -147,11 +148,36 @@ pub(crate) fn start(
     (outbox, task)
 }
 
+/// Whether `url` points at this machine (`localhost`, `127.0.0.0/8`, `::1`): MockDeck never
+/// sends anything off the machine, so tests stay on loopback whatever URL they register.
+fn is_loopback(url: &str) -> bool {
+    match url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host().map(|h| h.to_owned()))
+    {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
 /// Attempts one delivery until a 2xx, or until the retries are used up.
 async fn deliver(shared: &Shared, http: &reqwest::Client, p: &Pending, retry_delay: Duration) {
-    let Ok(webhook) = Webhook::new(&p.secret) else {
-        // Checked when the destination was created; a failure here leaves the row pending.
-        return;
+    let unsent = |why: &str| {
+        tracing::warn!(destination = %p.destination_id, url = %p.url, "MockDeck did not deliver: {why}");
+        if let Some(row) = shared.lock().deliveries.get_mut(&p.delivery_id) {
+            row.status = Some("failure");
+        }
+    };
+    if !is_loopback(&p.url) {
+        return unsent("MockDeck only delivers to loopback URLs");
+    }
+    let webhook = match Webhook::new(&p.secret) {
+        Ok(webhook) => webhook,
+        // Deck documents no format check at creation; MockDeck cannot sign with a secret that
+        // is not Standard Webhooks' `whsec_<base64>`.
+        Err(e) => return unsent(&e.to_string()),
     };
     let mut delay = retry_delay;
     for attempt in 1..=RETRIES + 1 {

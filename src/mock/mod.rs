@@ -124,8 +124,9 @@
 //!   `settings` are checked, not kept (the task object has neither);
 //! - new event destinations are `active` at once (only `webhook` ones are ever contacted), and
 //!   only the documented configuration fields are answered (`webhook.url`, not its `secret` or
-//!   `custom_headers`); a `webhook.secret` that is not a Standard Webhooks `whsec_…` secret is
-//!   refused (422), and one not given is made up (see [`MockDeck::webhook_secret`]);
+//!   `custom_headers`); a `webhook.secret` not given is made up (see
+//!   [`MockDeck::webhook_secret`]), and deliveries to a destination whose secret is not a
+//!   Standard Webhooks `whsec_<base64>` secret fail at once, unsent (MockDeck cannot sign them);
 //! - a storage item's `result` is `success` and its `metadata` null;
 //! - every write through the API moves the mock clock by a millisecond, so writes are ordered in
 //!   time.
@@ -140,7 +141,9 @@
 //! a failure is retried up to 3 times with exponential backoff, and a destination whose every
 //! attempt fails becomes `inactive`. MockDeck's own choices: `webhook-id` is the event id; the
 //! first retry waits [`MockDeckBuilder::webhook_retry_delay`] (default 1 s), each next one
-//! twice as long; deliveries go one at a time, in the order events are recorded.
+//! twice as long; deliveries go one at a time, in the order events are recorded; and MockDeck
+//! never leaves the machine: a delivery to a host other than `localhost`, `127.0.0.0/8` or `::1`
+//! fails at once, unsent, so a test cannot reach the network whatever URL it registers.
 //! [`MockDeck::webhook_deliveries_settled`] waits until every queued delivery is done.
 //!
 //! ```

@@ -121,3 +121,32 @@ impl std::io::Write for Capture {
         Ok(())
     }
 }
+
+/// A MockDeck with its seeded tasks and no runs, whose runs move only when the test steps them.
+pub async fn manual_mock() -> deck::mock::MockDeck {
+    deck::mock::MockDeck::builder()
+        .runs(0)
+        .step_mode(deck::mock::StepMode::Manual)
+        .start()
+        .await
+}
+
+/// Runs the seeded task named `name` with `input`; answers the new (queued) run.
+pub async fn run_seeded(client: &deck::Client, name: &str, input: Value) -> deck::types::TaskRun {
+    let tasks = client.list_tasks().send().await.unwrap().into_inner().data;
+    let task = tasks
+        .iter()
+        .find(|t| t.name == name)
+        .unwrap_or_else(|| panic!("no seeded task {name:?}"));
+    client
+        .run_task()
+        .task_id(&task.id)
+        .input(&input)
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+/// The seeded task that needs no MFA, and its input.
+pub const BILL_TASK: &str = "Fetch latest utility bill";

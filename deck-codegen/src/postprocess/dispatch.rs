@@ -1,26 +1,11 @@
 //! One entry point that calls any operation by its `operationId`, for spec-driven tests.
 
+use super::generic_arg;
 use super::key;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::Value;
-use syn::{GenericArgument, Item, PathArguments, Type};
-
-/// `Name<T>` → `T` (the first type argument) when the last segment is `name`.
-fn generic_arg(ty: &Type, name: &str) -> Option<Type> {
-    let Type::Path(p) = ty else { return None };
-    let last = p.path.segments.last()?;
-    if last.ident != name {
-        return None;
-    }
-    let PathArguments::AngleBracketed(args) = &last.arguments else {
-        return None;
-    };
-    args.args.iter().find_map(|a| match a {
-        GenericArgument::Type(t) => Some(t.clone()),
-        _ => None,
-    })
-}
+use syn::Item;
 
 /// Rule: with the `mock` feature, `Client::__call_operation(operation_id, params, body)` calls
 /// the operation's typed builder with parameters given as JSON by wire name and a JSON body, and

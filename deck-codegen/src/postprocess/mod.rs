@@ -90,6 +90,22 @@ pub(crate) fn type_ident(ty: &syn::Type) -> Option<String> {
     }
 }
 
+/// `Name<T>` → `T` (the first type argument) when the last segment is `name`.
+pub(crate) fn generic_arg(ty: &syn::Type, name: &str) -> Option<syn::Type> {
+    let syn::Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last()?;
+    if last.ident != name {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    args.args.iter().find_map(|a| match a {
+        syn::GenericArgument::Type(t) => Some(t.clone()),
+        _ => None,
+    })
+}
+
 /// Operation builders by their client method: `list_task_runs` → `ListTaskRuns`, read off
 /// `impl Client { pub fn list_task_runs(&self) -> builder::ListTaskRuns<'_> }`.
 pub(crate) fn client_methods(file: &syn::File) -> Vec<(String, String)> {

@@ -74,8 +74,8 @@ fn unescape(segment: &str) -> String {
     segment.replace("~1", "/").replace("~0", "~")
 }
 
-/// The wire name of a field: its `#[serde(rename = "…")]`, else its identifier.
-pub(crate) fn wire_name(field: &syn::Field) -> Option<String> {
+/// The string value of `#[serde(key = "…")]` on a field, if any (unreadable attributes skipped).
+fn serde_string(field: &syn::Field, key: &str) -> Option<String> {
     for attr in field.attrs.iter().filter(|a| a.path().is_ident("serde")) {
         let Ok(metas) = attr.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)
         else {
@@ -83,7 +83,7 @@ pub(crate) fn wire_name(field: &syn::Field) -> Option<String> {
         };
         for meta in metas {
             if let Meta::NameValue(nv) = meta
-                && nv.path.is_ident("rename")
+                && nv.path.is_ident(key)
                 && let syn::Expr::Lit(syn::ExprLit {
                     lit: syn::Lit::Str(s),
                     ..
@@ -93,10 +93,17 @@ pub(crate) fn wire_name(field: &syn::Field) -> Option<String> {
             }
         }
     }
-    field
-        .ident
-        .as_ref()
-        .map(|i| i.to_string().trim_start_matches("r#").to_string())
+    None
+}
+
+/// The wire name of a field: its `#[serde(rename = "…")]`, else its identifier.
+pub(crate) fn wire_name(field: &syn::Field) -> Option<String> {
+    serde_string(field, "rename").or_else(|| {
+        field
+            .ident
+            .as_ref()
+            .map(|i| i.to_string().trim_start_matches("r#").to_string())
+    })
 }
 
 /// Rule: fields the normaliser marked `x-deck-int-or-string` keep their plain type (`i32`,
@@ -174,7 +181,7 @@ pub fn empty_is_null_fields(file: &mut syn::File, doc: &Value) -> Result<(), Str
             if super::type_ident(&field.ty).as_deref() != Some("Option") {
                 continue;
             }
-            let decoder = match deserialize_with(field)?.as_deref() {
+            let decoder = match serde_string(field, "deserialize_with").as_deref() {
                 Some("crate::wire::option_int") => "crate::wire::option_int_or_empty",
                 _ => "crate::wire::empty_as_none",
             };
@@ -182,27 +189,6 @@ pub fn empty_is_null_fields(file: &mut syn::File, doc: &Value) -> Result<(), Str
         }
     }
     Ok(())
-}
-
-/// The field's `#[serde(deserialize_with = "…")]`, if any.
-fn deserialize_with(field: &syn::Field) -> Result<Option<String>, String> {
-    for attr in field.attrs.iter().filter(|a| a.path().is_ident("serde")) {
-        let metas = attr
-            .parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)
-            .map_err(|e| format!("an unreadable serde attribute: {e}"))?;
-        for meta in metas {
-            if let Meta::NameValue(nv) = meta
-                && nv.path.is_ident("deserialize_with")
-                && let syn::Expr::Lit(syn::ExprLit {
-                    lit: syn::Lit::Str(s),
-                    ..
-                }) = nv.value
-            {
-                return Ok(Some(s.value()));
-            }
-        }
-    }
-    Ok(None)
 }
 
 /// Replaces the field's `deserialize_with`. A field that had none was optional (serde treats a

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::normalize::{ERROR_BODY, component_ref};
-use crate::postprocess::{self, key, types::wire_name};
+use crate::postprocess::{self, generic_arg, key, types::wire_name};
 use crate::settings::OpenEnum;
 use proc_macro2::TokenStream;
 use quote::ToTokens;
@@ -512,22 +512,6 @@ fn mentioned(ty: &Type, names: &BTreeSet<String>) -> BTreeSet<String> {
     let mut finder = Finder(names, BTreeSet::new());
     finder.visit_type(ty);
     finder.1
-}
-
-/// `Name<T>` → `T` (the first type argument) when the last segment is `name`.
-fn generic_arg(ty: &Type, name: &str) -> Option<Type> {
-    let Type::Path(p) = ty else { return None };
-    let last = p.path.segments.last()?;
-    if last.ident != name {
-        return None;
-    }
-    let PathArguments::AngleBracketed(args) = &last.arguments else {
-        return None;
-    };
-    args.args.iter().find_map(|a| match a {
-        GenericArgument::Type(t) => Some(t.clone()),
-        _ => None,
-    })
 }
 
 /// Renders a type the way a user writes it: `::std::vec::Vec<::std::string::String>` →
