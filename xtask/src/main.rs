@@ -68,20 +68,25 @@ exit 1. `--write` rewrites the snapshot instead. Works offline.",
         long_about = "Runs `cargo bench --bench deck_bench` (per-call overhead against raw \
 reqwest, paging throughput with and without prefetch, peak memory for 10k vs 200k items, decode \
 speed), then measures the build script's run time, checks that no-op and src/ext.rs rebuilds do not \
-rerun it, and compares a clean build of a user crate with code generated at build time against the \
-same code pasted in (no build script, no build-dependencies). Every figure is a median or ratio \
-measured in this one run. Writes target/bench/summary.json."
+rerun it (and that touching openapi/v2.json or openapi/overlay.json does), and compares clean \
+builds of a user crate with code generated at build time against the same code pasted in (no build \
+script, no build-dependencies), both from `cargo package` output: --samples clean builds of each, \
+interleaved, reported as medians of wall-clock and CPU time with their range. Every figure is a \
+median or ratio measured in this one run. Writes target/bench/summary.json."
     )]
     Bench {
-        /// Small sizes everywhere (a smoke run of a minute or two).
+        /// Small sizes everywhere, and one clean build per variant unless --samples is given.
         #[arg(long)]
         quick: bool,
-        /// Skip the clean-build comparison (two clean builds: the slow part).
+        /// Skip the clean-build comparison (the slow part: a few minutes per clean build).
         #[arg(long)]
         skip_clean_build: bool,
         /// Profile of the clean builds: `release` (how services ship) or `dev`.
-        #[arg(long, default_value = "release")]
+        #[arg(long, default_value = "release", value_parser = ["release", "dev"])]
         profile: String,
+        /// Clean builds per variant, interleaved (build, pasted, build, …) [default: 3, 1 with --quick].
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        samples: Option<u32>,
         /// Rewrite the table between the bench markers in CONTRIBUTING.md.
         #[arg(long)]
         update_readme: bool,
@@ -261,12 +266,15 @@ fn main() -> ExitCode {
             quick,
             skip_clean_build,
             profile,
+            samples,
             update_readme,
         } => {
+            let default_samples = if quick { 1 } else { 3 };
             let options = xtask::bench::BenchOptions {
                 quick,
                 skip_clean_build,
                 profile,
+                samples: samples.map_or(default_samples, |n| n as usize),
                 update_readme,
             };
             match xtask::bench::run(&source::workspace_root(), &options) {
