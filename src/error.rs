@@ -520,6 +520,16 @@ pub enum Error {
         /// Attempts started (0 when the call never got past the rate limiter).
         attempts: u32,
     },
+    /// The last attempt ran past the per-attempt limit
+    /// ([`ClientBuilder::attempt_timeout`](crate::ClientBuilder::attempt_timeout),
+    /// [`RequestOptions::timeout`](crate::RequestOptions::timeout)), the attempts before it
+    /// (if any) having failed too.
+    AttemptTimeout {
+        /// The per-attempt limit.
+        limit: Duration,
+        /// Attempts started, each cut at `limit` or failed otherwise.
+        attempts: u32,
+    },
     /// The response body was larger than the client's limit; it was not read further.
     ResponseTooLarge {
         /// The limit in bytes.
@@ -564,7 +574,7 @@ impl Error {
             Error::Api(e) => e.kind(),
             Error::InvalidRequest(_) => ErrorKind::InvalidRequest,
             Error::Transport { .. } => ErrorKind::Transport,
-            Error::Timeout { .. } => ErrorKind::Timeout,
+            Error::Timeout { .. } | Error::AttemptTimeout { .. } => ErrorKind::Timeout,
             Error::ResponseTooLarge { .. } => ErrorKind::ResponseTooLarge,
             Error::Redirect { .. } => ErrorKind::Redirect,
             Error::Decode(_) => ErrorKind::Decode,
@@ -608,7 +618,9 @@ impl Error {
     pub fn attempts(&self) -> u32 {
         match self {
             Error::Api(e) => e.attempts(),
-            Error::Transport { attempts, .. } | Error::Timeout { attempts, .. } => *attempts,
+            Error::Transport { attempts, .. }
+            | Error::Timeout { attempts, .. }
+            | Error::AttemptTimeout { attempts, .. } => *attempts,
             Error::ResponseTooLarge { .. } | Error::Redirect { .. } | Error::Decode(_) => 1,
             _ => 0,
         }
@@ -637,6 +649,11 @@ impl fmt::Display for Error {
                 "the call did not finish within {:.1}s (it was still waiting for the client's \
                  rate limiter; nothing was sent)",
                 after.as_secs_f64()
+            ),
+            Error::AttemptTimeout { limit, attempts } => write!(
+                f,
+                "the attempt did not finish within {:.1}s ({attempts} attempt(s) started)",
+                limit.as_secs_f64()
             ),
             Error::Timeout { after, attempts } => write!(
                 f,

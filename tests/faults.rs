@@ -368,11 +368,16 @@ async fn a_body_slower_than_the_timeout_times_out() {
     )
     .await
     .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Transport);
-    let deck::Error::Transport { source, .. } = &err else {
-        unreachable!()
-    };
-    assert!(source.is_timeout(), "{err}");
+    assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert!(
+        matches!(err, deck::Error::AttemptTimeout { limit, attempts: 1 } if limit == Duration::from_millis(300)),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .contains("attempt did not finish within 0.3s"),
+        "{err}"
+    );
     assert!(started.elapsed() < Duration::from_secs(3));
 
     // The client-wide attempt timeout applies too, and retries restart it.
@@ -384,8 +389,9 @@ async fn a_body_slower_than_the_timeout_times_out() {
         .build()
         .unwrap();
     let err = bounded(client.test_api_key().send()).await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Transport);
-    assert_eq!(server.count(), 3);
+    assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert_eq!(err.attempts(), 2, "{err}");
+    assert_eq!(server.count(), 3, "one attempt above, two here");
 }
 
 #[tokio::test]

@@ -107,7 +107,7 @@ async fn each_fault_as_the_client_sees_it() {
         .with_options(timeout(300))
         .send()
         .await;
-    assert_eq!(err.unwrap_err().kind(), ErrorKind::Transport);
+    assert_eq!(err.unwrap_err().kind(), ErrorKind::Timeout);
 
     let started = Instant::now();
     mock.inject(Fault::Delay(Duration::from_millis(100)).times(1));
@@ -119,7 +119,7 @@ async fn each_fault_as_the_client_sees_it() {
         .with_options(timeout(200))
         .send()
         .await;
-    assert_eq!(err.unwrap_err().kind(), ErrorKind::Transport);
+    assert_eq!(err.unwrap_err().kind(), ErrorKind::Timeout);
     assert_eq!(mock.injected_count(), 11);
 }
 
