@@ -7,8 +7,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use syn::punctuated::Punctuated;
-use syn::{Item, Token, parse_quote};
+use syn::{Item, parse_quote};
 
 /// One variant of `EventData`.
 struct Family {
@@ -233,19 +232,7 @@ pub fn typed_event_data(file: &mut syn::File, doc: &Value) -> Result<(), String>
             field.ty = parse_quote!(EventData);
         }
     }
-    for attr in event
-        .attrs
-        .iter_mut()
-        .filter(|a| a.path().is_ident("derive"))
-    {
-        let paths = attr
-            .parse_args_with(Punctuated::<syn::Path, Token![,]>::parse_terminated)
-            .map_err(|e| format!("unreadable derive on `{event_ident}`: {e}"))?;
-        let kept = paths
-            .into_iter()
-            .filter(|p| p.segments.last().is_none_or(|s| s.ident != "Deserialize"));
-        *attr = parse_quote!(#[derive(#(#kept),*)]);
-    }
+    super::types::drop_derive(&mut event.attrs, "Deserialize", &event_ident)?;
     // Its builder and `Event::builder()` go.
     items.retain(|item| match item {
         Item::Impl(imp) => {

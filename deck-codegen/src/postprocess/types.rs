@@ -277,16 +277,7 @@ fn redact_in(
             continue;
         }
         seen.extend(secret_fields);
-        for attr in s.attrs.iter_mut().filter(|a| a.path().is_ident("derive")) {
-            let derives = attr
-                .parse_args_with(Punctuated::<syn::Path, Token![,]>::parse_terminated)
-                .map_err(|e| format!("an unreadable derive on `{}`: {e}", s.ident))?;
-            let kept: Punctuated<syn::Path, Token![,]> = derives
-                .into_iter()
-                .filter(|p| p.segments.last().is_none_or(|seg| seg.ident != "Debug"))
-                .collect();
-            *attr = parse_quote!(#[derive(#kept)]);
-        }
+        drop_derive(&mut s.attrs, "Debug", &s.ident)?;
         let ident = &s.ident;
         let name = ident.to_string();
         let generics = &s.generics;
@@ -329,6 +320,25 @@ pub fn non_exhaustive_types(file: &mut syn::File) -> Result<(), String> {
 }
 
 /// Whether `attrs` hold a `#[derive(...)]` naming `name` (by its last path segment).
+/// Removes `name` (by its last path segment) from the `#[derive(...)]` attributes of `owner`.
+pub(crate) fn drop_derive(
+    attrs: &mut [syn::Attribute],
+    name: &str,
+    owner: &syn::Ident,
+) -> Result<(), String> {
+    for attr in attrs.iter_mut().filter(|a| a.path().is_ident("derive")) {
+        let paths = attr
+            .parse_args_with(Punctuated::<syn::Path, Token![,]>::parse_terminated)
+            .map_err(|e| format!("an unreadable derive on `{owner}`: {e}"))?;
+        let kept: Punctuated<syn::Path, Token![,]> = paths
+            .into_iter()
+            .filter(|p| p.segments.last().is_none_or(|seg| seg.ident != name))
+            .collect();
+        *attr = parse_quote!(#[derive(#kept)]);
+    }
+    Ok(())
+}
+
 fn derives(attrs: &[syn::Attribute], name: &str) -> Result<bool, String> {
     for attr in attrs.iter().filter(|a| a.path().is_ident("derive")) {
         let paths = attr
