@@ -17,13 +17,7 @@ fn event(event_type: &str, data: Value) -> Result<Event, serde_json::Error> {
 /// The webhooks the generator saw: event type → the `data` component, from the same overlay
 /// and normaliser as the build.
 fn webhooks() -> Vec<(String, String)> {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let text = std::fs::read_to_string(format!("{root}/openapi/v2.json")).unwrap();
-    let overlay = std::fs::read_to_string(format!("{root}/openapi/overlay.json")).unwrap();
-    let overlay = deck_codegen::Overlay::parse(&overlay).unwrap();
-    let doc = deck_codegen::load(&text, Some(&overlay))
-        .unwrap()
-        .normalised;
+    let doc = common::normalised_spec();
     doc["x-webhooks"]
         .as_object()
         .unwrap()

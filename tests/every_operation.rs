@@ -29,15 +29,7 @@ struct Op {
 }
 
 fn spec() -> (Value, Vec<Op>) {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let text = std::fs::read_to_string(format!("{root}/openapi/v2.json")).unwrap();
-    let overlay = deck_codegen::Overlay::parse(
-        &std::fs::read_to_string(format!("{root}/openapi/overlay.json")).unwrap(),
-    )
-    .unwrap();
-    let doc = deck_codegen::load(&text, Some(&overlay))
-        .unwrap()
-        .normalised;
+    let doc = common::normalised_spec();
     let mut ops = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {

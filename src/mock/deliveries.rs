@@ -77,6 +77,7 @@ pub(crate) fn enqueue(world: &mut World, event: &Event, body: &serde_json::Value
     let Some(outbox) = world.outbox.clone() else {
         return;
     };
+    let body = body.to_string().into_bytes();
     let targets: Vec<Pending> = world
         .destinations
         .newest_first(world.destinations.end())
@@ -94,7 +95,7 @@ pub(crate) fn enqueue(world: &mut World, event: &Event, body: &serde_json::Value
                 secret: d.secret.clone()?,
                 headers: d.headers.clone(),
                 event_id: event.id.clone(),
-                body: body.to_string().into_bytes(),
+                body: body.clone(),
             })
         })
         .collect();
