@@ -932,6 +932,7 @@ mod tests {
             description: None,
             matched,
             overrides,
+            skipped: None,
         };
         let o = |spec: i64| overlay::Override {
             pointer: "/a/maximum".into(),

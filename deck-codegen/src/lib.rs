@@ -82,6 +82,9 @@ pub struct Spec {
     pub normalised: Value,
     /// What each overlay action matched.
     pub overlay: overlay::Report,
+    /// What the normaliser could not apply of what the overlay asked for (see
+    /// [`normalize::normalize_with_notes`]).
+    pub notes: Vec<String>,
 }
 
 impl Spec {
@@ -112,12 +115,14 @@ pub fn load(text: &str, overlay: Option<&Overlay>) -> Result<Spec, SpecError> {
         Some(o) => o.apply(&mut overlaid).map_err(SpecError::Overlay)?,
         None => overlay::Report::default(),
     };
-    let normalised = normalize::normalize(&overlaid).map_err(SpecError::Normalize)?;
+    let (normalised, notes) =
+        normalize::normalize_with_notes(&overlaid).map_err(SpecError::Normalize)?;
     Ok(Spec {
         raw,
         overlaid,
         normalised,
         overlay: report,
+        notes,
     })
 }
 
@@ -222,40 +227,23 @@ pub(crate) mod tests {
         // JSON) given their documented types: the run's `interaction` (`Interaction`), a task's
         // `storage` (`TaskStorage`), and the credential update's response, which is the
         // `Credential` Deck documents. `spec diff` reports any other.
-        let overridden: Vec<(usize, &str)> = spec
+        let overridden: Vec<&str> = spec
             .overlay
             .overrides()
-            .map(|(a, o)| (a.index, o.pointer.as_str()))
+            .map(|(_, o)| o.pointer.as_str())
             .collect();
         let schemas = "/components/schemas";
         let update = "/paths/~1credentials~1{credential_id}/patch/responses/200/content";
-        let expected: Vec<(usize, String)> = [
-            (
-                3,
-                format!("{schemas}/GetTaskRunResponse/properties/interaction/oneOf/1/$ref"),
-            ),
-            (
-                3,
-                format!("{schemas}/ListTaskRunData/properties/interaction/oneOf/1/$ref"),
-            ),
-            (
-                41,
-                format!("{schemas}/GetTaskResponse/properties/storage/oneOf/1/$ref"),
-            ),
-            (
-                41,
-                format!("{schemas}/CreateTaskRequest/properties/storage/oneOf/1/$ref"),
-            ),
-            (
-                41,
-                format!("{schemas}/UpdateTaskRequest/properties/storage/oneOf/1/$ref"),
-            ),
-            (42, format!("{update}/application~1json/schema/$ref")),
-            (42, format!("{update}/text~1json/schema/$ref")),
-            (42, format!("{update}/text~1plain/schema/$ref")),
-        ]
-        .into();
-        let expected: Vec<(usize, &str)> = expected.iter().map(|(i, p)| (*i, p.as_str())).collect();
+        let expected: Vec<String> = vec![
+            format!("{schemas}/GetTaskRunResponse/properties/interaction/oneOf/1/$ref"),
+            format!("{schemas}/ListTaskRunData/properties/interaction/oneOf/1/$ref"),
+            format!("{schemas}/GetTaskResponse/properties/storage/oneOf/1/$ref"),
+            format!("{schemas}/CreateTaskRequest/properties/storage/oneOf/1/$ref"),
+            format!("{schemas}/UpdateTaskRequest/properties/storage/oneOf/1/$ref"),
+            format!("{update}/application~1json/schema/$ref"),
+            format!("{update}/text~1json/schema/$ref"),
+            format!("{update}/text~1plain/schema/$ref"),
+        ];
         assert_eq!(overridden, expected);
         assert_eq!(spec.raw, serde_json::from_str::<Value>(SPEC).unwrap());
     }
