@@ -147,7 +147,10 @@ pub fn run_with(
     })?;
     let spec = load(&text, Some(&overlay)).map_err(|e| format!("{}: {e}", spec_path.display()))?;
     output.warnings.extend(spec.overlay.dangling_messages());
+    output.warnings.extend(spec.notes.iter().cloned());
     let generated = generate(&spec).map_err(|e| format!("{}: {e}", spec_path.display()))?;
+    crate::contract::check(&generated.surface)
+        .map_err(|e| format!("{}: {e}", spec_path.display()))?;
     write(&out_dir.join("deck_gen.rs"), &generated.code)?;
     if env.httpmock {
         let mocks = generate_httpmock(&spec).map_err(|e| e.to_string())?;

@@ -209,6 +209,15 @@ pub fn sdk_names(doc: &mut Value) -> Result<()> {
     let mut renames: Vec<(String, String)> = Vec::new();
     for (old, schema) in schemas {
         let Some(new) = schema.get("x-deck-name") else {
+            // A name that is no Rust type name (`Deck.Contracts.JsonElement`, `Problem-Details`)
+            // takes its UpperCamelCase form, so the generator's replacements and rules, which
+            // work on type names, find it under the name it generates.
+            if !is_type_name(old) {
+                let pascal = super::pascal(old);
+                if is_type_name(&pascal) && !schemas.contains_key(&pascal) {
+                    renames.push((old.clone(), pascal));
+                }
+            }
             continue;
         };
         let ptr = format!("/components/schemas/{}/x-deck-name", super::escape(old));
@@ -241,7 +250,12 @@ pub fn sdk_names(doc: &mut Value) -> Result<()> {
     for (name, mut schema) in std::mem::take(schemas) {
         match renames.iter().find(|(old, _)| *old == name) {
             Some((old, new)) => {
-                let obj = schema.as_object_mut().expect("has x-deck-name");
+                let Some(obj) = schema.as_object_mut() else {
+                    return fail(
+                        &format!("/components/schemas/{}", super::escape(old)),
+                        "a schema must be an object",
+                    );
+                };
                 obj.remove("x-deck-name");
                 if old != new {
                     obj.insert("x-deck-schema".into(), json!(old));
@@ -332,8 +346,8 @@ pub fn page_items_request_id_optional(doc: &mut Value) -> Result<()> {
             let props = &page["properties"];
             props.get("has_more").is_some() && props.get("next_cursor").is_some()
         })
-        .filter_map(|page| page.pointer("/properties/data/items/$ref")?.as_str())
-        .filter_map(super::component_ref)
+        .filter_map(|page| page.pointer("/properties/data/items"))
+        .filter_map(super::schema_component)
         .map(String::from)
         .collect();
     for name in items {

@@ -379,6 +379,22 @@ pub fn is_any_schema(schema: &Value) -> bool {
     })
 }
 
+/// The component a schema is, by reference: `{$ref}` or, as a 3.1 reference with documentation
+/// siblings normalises, `{allOf: [{$ref}], description}`.
+pub fn schema_component(schema: &Value) -> Option<&str> {
+    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+        return component_ref(r);
+    }
+    let all = schema.get("allOf")?.as_array()?;
+    let only_docs = schema.as_object()?.keys().all(|k| {
+        matches!(k.as_str(), "allOf" | "description" | "title" | "example") || k.starts_with("x-")
+    });
+    match all.as_slice() {
+        [single] if only_docs => component_ref(single.get("$ref")?.as_str()?),
+        _ => None,
+    }
+}
+
 /// `#/components/schemas/Name` → `Name`.
 pub fn component_ref(reference: &str) -> Option<&str> {
     reference.strip_prefix("#/components/schemas/")
@@ -402,6 +418,27 @@ mod tests {
         assert!(!is_any_schema(
             &json!({"description": "d", "nullable": true})
         ));
+    }
+
+    #[test]
+    fn schema_components_look_through_documented_references() {
+        assert_eq!(
+            schema_component(&json!({"$ref": "#/components/schemas/A"})),
+            Some("A")
+        );
+        assert_eq!(
+            schema_component(
+                &json!({"allOf": [{"$ref": "#/components/schemas/A"}], "description": "d"})
+            ),
+            Some("A")
+        );
+        assert_eq!(
+            schema_component(
+                &json!({"allOf": [{"$ref": "#/components/schemas/A"}], "nullable": true})
+            ),
+            None
+        );
+        assert_eq!(schema_component(&json!({"type": "string"})), None);
     }
 
     #[test]

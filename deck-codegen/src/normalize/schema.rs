@@ -462,11 +462,11 @@ mod tests {
 
     #[test]
     fn ref_siblings_become_all_of() {
-        let mut s = json!({"$ref": "#/components/schemas/A", "description": "d"});
+        let mut s = json!({"$ref": "#/components/schemas/A", "description": "d", "nullable": true});
         ref_siblings_to_all_of(&mut s, "").unwrap();
         assert_eq!(
             s,
-            json!({"allOf": [{"$ref": "#/components/schemas/A"}], "description": "d"})
+            json!({"allOf": [{"$ref": "#/components/schemas/A"}], "description": "d", "nullable": true})
         );
         let mut bare = json!({"$ref": "#/components/schemas/A"});
         ref_siblings_to_all_of(&mut bare, "").unwrap();

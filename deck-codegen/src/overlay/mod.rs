@@ -318,6 +318,9 @@ impl Overlay {
                 continue;
             }
             if let Some(name) = update.get("x-deck-name").and_then(Value::as_str) {
+                // A name names one type: the first place the action found (its target may
+                // select several operations, say every error response).
+                pointers.truncate(1);
                 let conflicts: Vec<String> = pointers
                     .iter()
                     .filter_map(|p| name_conflict(doc, p, name))
