@@ -101,9 +101,11 @@ fn overlay_for(spec_path: &Path) -> Result<Overlay, Failure> {
     spec::read_overlay(&spec::overlay_path_for(spec_path)).map_err(Failure::error)
 }
 
-/// Prints (to stderr) the overlay actions that matched nothing; returns how many.
+/// Prints (to stderr) the overlay actions that did not apply (matched nothing, or skipped) and
+/// what the normaliser could not apply of the overlay; returns how many.
 fn report_dangling(spec: &Spec, what: &str) -> usize {
-    let messages = spec.overlay.dangling_messages();
+    let mut messages = spec.overlay.dangling_messages();
+    messages.extend(spec.notes.iter().cloned());
     for message in &messages {
         eprintln!("{what}: {message}");
     }
@@ -483,8 +485,9 @@ pub fn codegen(spec_path: &Path, surface_path: &Path, mode: CodegenMode) -> Resu
     }
     if report_dangling(&loaded, "codegen") > 0 {
         eprintln!(
-            "codegen: openapi/overlay.json has actions whose targets match nothing in {} (a \
-             renamed schema?); what they typed has fallen back to the spec's plain shapes",
+            "codegen: openapi/overlay.json has actions that do not apply to {} (a target that \
+             matches nothing, or an update that does not fit); what they typed has fallen back to \
+             the spec's plain shapes",
             spec_path.display()
         );
         return Ok(exit::FOUND);

@@ -423,6 +423,38 @@ pub fn check_keywords(schema: &mut Value, ptr: &str) -> Result<()> {
             return fail(ptr, format!("schema keyword `{key}` is not understood"));
         }
     }
+    // A constraint needs a type to constrain: progenitor cannot generate `{format: int32,
+    // maximum: 100}` without one (it stops on it), and guessing would decide the Rust type.
+    const TYPED_ONLY: &[&str] = &[
+        "format",
+        "pattern",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "minLength",
+        "maxLength",
+        "multipleOf",
+        "minItems",
+        "maxItems",
+        "uniqueItems",
+    ];
+    let shaped = [
+        "type",
+        "$ref",
+        "allOf",
+        "oneOf",
+        "anyOf",
+        "not",
+        "enum",
+        "properties",
+        "items",
+    ]
+    .iter()
+    .any(|k| obj.contains_key(*k));
+    if !shaped && let Some(k) = TYPED_ONLY.iter().find(|k| obj.contains_key(**k)) {
+        return fail(ptr, format!("`{k}` on a schema without a `type`"));
+    }
     if let Some(t) = obj.get("type")
         && !matches!(
             t.as_str(),
@@ -458,6 +490,16 @@ mod tests {
             run_status["x-enum-varnames"],
             json!(["Queued", "Canceling", null])
         );
+    }
+
+    #[test]
+    fn constraints_without_a_type_are_refused() {
+        let mut untyped = json!({"format": "int32", "maximum": 100});
+        let err = check_keywords(&mut untyped, "/p").unwrap_err();
+        assert_eq!(err.pointer, "/p");
+        assert!(err.message.contains("without a `type`"), "{err}");
+        check_keywords(&mut json!({"type": "integer", "format": "int32"}), "").unwrap();
+        check_keywords(&mut json!({"description": "any"}), "").unwrap();
     }
 
     #[test]
