@@ -320,7 +320,7 @@ fn print_table(runs: &[deck::types::TaskRunSummary]) {
         .iter()
         .map(|r| {
             [
-                r.id.clone(),
+                r.id.to_string(),
                 r.status.to_string(),
                 r.result.as_ref().map_or("-".into(), ToString::to_string),
                 when(r.created_at),

@@ -552,7 +552,7 @@ pub enum Error {
     /// [`crate::Client::wait_for_task_run`] ran out of time.
     WaitTimeout {
         /// The run being waited for.
-        run_id: String,
+        run_id: crate::types::TaskRunId,
         /// The last status seen.
         last_status: RunStatus,
         /// How long it waited.
@@ -561,7 +561,7 @@ pub enum Error {
     /// A task run's output is not what the type asked for (see `TaskRun::output_as`).
     Output {
         /// The run.
-        run_id: String,
+        run_id: crate::types::TaskRunId,
         /// What is wrong.
         message: String,
     },

@@ -16,6 +16,7 @@ mod generated {
 pub mod client;
 pub mod error;
 pub mod ext;
+mod ids;
 mod retry;
 pub mod runs;
 #[cfg(feature = "schemars")]

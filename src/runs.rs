@@ -4,7 +4,7 @@
 use crate::Client;
 use crate::error::Error;
 use crate::ext::{Include, Section};
-use crate::types::{RunStatus, Screenshot, TaskRun, TaskRunStorageItem};
+use crate::types::{RunStatus, Screenshot, TaskRun, TaskRunId, TaskRunStorageItem};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::future::{Future, IntoFuture};
@@ -98,7 +98,7 @@ impl crate::builder::RunTask<'_> {
 #[must_use = "a wait does nothing until awaited"]
 pub struct WaitForTaskRun<'a> {
     client: &'a Client,
-    run_id: String,
+    run_id: TaskRunId,
     include: Option<Include>,
     timeout: Duration,
     initial_interval: Duration,
@@ -135,7 +135,7 @@ impl<'a> WaitForTaskRun<'a> {
         let started = tokio::time::Instant::now();
         let mut interval = self.initial_interval;
         loop {
-            let mut request = self.client.get_task_run().run_id(self.run_id.as_str());
+            let mut request = self.client.get_task_run().run_id(&self.run_id);
             if let Some(include) = self.include.clone().filter(|i| !i.is_empty()) {
                 request = request.include(include);
             }
@@ -181,7 +181,7 @@ impl Client {
     /// }
     /// # Ok(()) }
     /// ```
-    pub fn wait_for_task_run(&self, run_id: impl Into<String>) -> WaitForTaskRun<'_> {
+    pub fn wait_for_task_run(&self, run_id: impl Into<TaskRunId>) -> WaitForTaskRun<'_> {
         WaitForTaskRun {
             client: self,
             run_id: run_id.into(),

@@ -167,12 +167,12 @@ async fn filters_select_exactly_the_matching_runs() {
     let client = mock.client();
     let all = client.list_task_runs().collect_all().await.unwrap();
     let ids = |runs: Vec<deck::types::TaskRunSummary>| -> Vec<String> {
-        runs.into_iter().map(|r| r.id).collect()
+        runs.into_iter().map(|r| r.id.into_string()).collect()
     };
     let expect = |pred: &dyn Fn(&deck::types::TaskRunSummary) -> bool| -> Vec<String> {
         all.iter()
             .filter(|r| pred(r))
-            .map(|r| r.id.clone())
+            .map(|r| r.id.to_string())
             .collect()
     };
 
@@ -1071,8 +1071,8 @@ async fn the_same_seed_gives_the_same_data() {
             .await
             .unwrap()
             .into_inner();
-        let mut ids: Vec<String> = runs.data.into_iter().map(|r| r.id).collect();
-        ids.push(created.id);
+        let mut ids: Vec<String> = runs.data.into_iter().map(|r| r.id.into_string()).collect();
+        ids.push(created.id.into_string());
         ids
     };
     let a = ids(MockDeck::builder()

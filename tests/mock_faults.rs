@@ -23,7 +23,7 @@ fn fast_retries(mock: &MockDeck) -> deck::Client {
 }
 
 /// The seeded task that takes `{account_number, statement_month}`.
-async fn statements_task(client: &deck::Client) -> String {
+async fn statements_task(client: &deck::Client) -> deck::types::TaskId {
     client
         .list_tasks()
         .collect_all()

@@ -80,7 +80,7 @@ async fn destination(
 async fn run_bill(mock: &MockDeck, client: &deck::Client) -> String {
     let run = common::run_seeded(client, common::BILL_TASK, json!({"account_number": "1"})).await;
     mock.advance(2);
-    run.id
+    run.id.into_string()
 }
 
 /// Every delivery to `destination` (with `status`, only those).
@@ -171,7 +171,13 @@ async fn failed_deliveries_are_retried_with_the_same_id_until_acknowledged() {
     let webhook = Webhook::new(SECRET).unwrap();
     let ids: Vec<String> = received
         .iter()
-        .map(|r| webhook.verify(&r.body, &headers(r)).unwrap().id)
+        .map(|r| {
+            webhook
+                .verify(&r.body, &headers(r))
+                .unwrap()
+                .id
+                .into_string()
+        })
         .collect();
     assert!(ids.windows(2).all(|w| w[0] == w[1]), "{ids:?}");
     let deliveries = deliveries(&client, &dest.id, None).await;

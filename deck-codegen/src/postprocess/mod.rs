@@ -7,6 +7,7 @@ pub mod dispatch;
 pub mod enums;
 pub mod events;
 pub mod httpmock;
+pub mod ids;
 pub mod pages;
 pub mod sends;
 pub mod types;
@@ -26,6 +27,7 @@ pub fn apply(file: &mut syn::File, doc: &Value, open_enums: &[OpenEnum]) -> Resu
         "enums::emit_open_enums",
         enums::emit_open_enums(file, open_enums),
     )?;
+    rule("ids::emit_resource_ids", ids::emit_resource_ids(file, doc))?;
     rule(
         "types::int_or_string_fields",
         types::int_or_string_fields(file, doc),
