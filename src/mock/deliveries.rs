@@ -129,13 +129,16 @@ pub(crate) fn start(
     };
     let worker = outbox.clone();
     let task = tokio::spawn(async move {
-        // Building any reqwest client needs the crate's rustls provider installed.
-        crate::client::install_crypto_provider();
-        let http = reqwest::Client::builder()
-            .timeout(ANSWER_WITHIN)
+        // The crate's own TLS configuration: no process-wide provider is needed or set.
+        let http = crate::client::tls_config(Vec::new()).and_then(|tls| {
+            reqwest::Client::builder()
+                .tls_backend_preconfigured(tls)
+                .timeout(ANSWER_WITHIN)
             .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .build();
+                .no_proxy()
+                .build()
+                .map_err(|e| crate::Error::InvalidRequest(e.to_string()))
+        });
         while let Some(pending) = rx.recv().await {
             if let Ok(http) = &http {
                 tokio::select! {
@@ -152,15 +155,7 @@ pub(crate) fn start(
 /// Whether `url` points at this machine (`localhost`, `127.0.0.0/8`, `::1`): MockDeck never
 /// sends anything off the machine, so tests stay on loopback whatever URL they register.
 fn is_loopback(url: &str) -> bool {
-    match url::Url::parse(url)
-        .ok()
-        .and_then(|u| u.host().map(|h| h.to_owned()))
-    {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
+    url::Url::parse(url).is_ok_and(|u| crate::client::is_loopback(&u))
 }
 
 /// Attempts one delivery until a 2xx, or until the retries are used up.

@@ -8,6 +8,8 @@ pub mod enums;
 pub mod events;
 pub mod httpmock;
 pub mod pages;
+pub mod response;
+pub mod secrets;
 pub mod sends;
 pub mod types;
 
@@ -34,6 +36,8 @@ pub fn apply(file: &mut syn::File, doc: &Value, open_enums: &[OpenEnum]) -> Resu
     // The dispatcher calls the builders' setters and `send`, whatever `send` has become.
     dispatch::operation_dispatch(file, doc)?;
     sends::send_through_transport(file)?;
+    response::own_response_value(file)?;
+    secrets::secret_fields(file, doc)?;
     Ok(())
 }
 
