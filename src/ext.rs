@@ -251,7 +251,12 @@ fn sequential_pages<Q: PageQuery>(
             Cursor::Next(c) => Some(c),
         };
         // On error the cursor stays `Done`: the error is yielded once and the stream ends.
-        let mut page = match s.query.fetch(&s.client, cursor, s.limit).await {
+        // The last page asks for no more than the items still wanted.
+        let limit = match (s.limit, s.wanted) {
+            (Some(limit), Some(wanted)) => Some(limit.min(u32::try_from(wanted).unwrap_or(limit))),
+            (limit, _) => limit,
+        };
+        let mut page = match s.query.fetch(&s.client, cursor, limit).await {
             Ok(page) => page,
             Err(e) => return Some((Err(e), s)),
         };
@@ -508,6 +513,52 @@ impl<T> Section<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A list whose second page panics while being fetched (a bug, a hostile body tripping
+    /// one): the prefetch task dies.
+    #[derive(Clone)]
+    struct PanicsOnPageTwo;
+
+    impl sealed::Sealed for PanicsOnPageTwo {}
+
+    impl PageQuery for PanicsOnPageTwo {
+        type Item = u32;
+        const MAX_PAGE_SIZE: u32 = 2;
+        fn limit_is_set(&self) -> bool {
+            false
+        }
+        fn fetch<'c>(
+            &self,
+            _: &'c Client,
+            cursor: Option<String>,
+            _: Option<u32>,
+        ) -> impl Future<Output = Result<Page<u32>, Error>> + Send + 'c {
+            async move {
+                if cursor.is_some() {
+                    panic!("page two");
+                }
+                Ok(Page::from_parts(vec![1, 2], true, "c2".to_string(), None))
+            }
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panicking_prefetch_task_is_an_error_not_the_end_of_the_list() {
+        let client = Client::builder()
+            .api_key("k")
+            .base_url("http://127.0.0.1:9/v2")
+            .build()
+            .unwrap();
+        let results: Vec<_> = Paginator::new(client, PanicsOnPageTwo)
+            .prefetch(true)
+            .items()
+            .collect()
+            .await;
+        assert_eq!(results.len(), 3, "{results:?}");
+        let err = results[2].as_ref().unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::Pagination, "{err}");
+        assert!(err.to_string().contains("panicked"), "{err}");
+    }
 
     #[test]
     fn include_renders_stable_deduplicated_values() {

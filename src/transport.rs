@@ -293,13 +293,12 @@ fn is_permanent(error: &reqwest::Error) -> bool {
         if e.is::<crate::client::DnsFailed>() || e.is::<rustls::Error>() {
             return true;
         }
-        // rustls' errors reach hyper inside an `io::Error`, whose `source()` skips them.
-        if let Some(io) = e.downcast_ref::<std::io::Error>()
-            && io.get_ref().is_some_and(|inner| inner.is::<rustls::Error>())
-        {
-            return true;
-        }
-        cause = e.source();
+        // rustls' errors reach hyper inside (nested) `io::Error`s, whose `source()` skips the
+        // error they wrap: step into it instead.
+        cause = match e.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+            Some(inner) => Some(inner),
+            None => e.source(),
+        };
     }
     false
 }
@@ -444,6 +443,26 @@ fn log_request_body(operation: &'static str, request: &Request) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A name that does not resolve is not retried (a refused connection is): the resolver
+    /// marks the failure, the decision reads the mark.
+    #[tokio::test]
+    async fn dns_failures_are_not_retried() {
+        let client = Client::builder()
+            .api_key("k")
+            .base_url("https://deck.invalid/v2")
+            .retry(
+                RetryPolicy::default()
+                    .initial_backoff(Duration::from_millis(1))
+                    .max_backoff(Duration::from_millis(2)),
+            )
+            .build_with(crate::client::Resolver::Failing)
+            .unwrap();
+        let err = client.test_api_key().send().await.unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::Transport, "{err}");
+        assert_eq!(err.attempts(), 1, "{err}");
+        assert!(err.to_string().contains("DNS lookup failed"), "{err}");
+    }
 
     #[test]
     fn secrets_are_redacted_by_the_overlays_markers() {
