@@ -350,6 +350,7 @@ pub const DEFAULT_RUNS: usize = 150;
 
 /// Who moves task runs forward (see the [module docs](crate::mock#the-task-run-state-machine)).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum StepMode {
     /// Each `GET /task-runs/{run_id}` moves that run one step before answering, so polling
     /// (e.g. [`Client::wait_for_task_run`]) sees it progress. The default.
