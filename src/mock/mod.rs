@@ -141,7 +141,13 @@
 //! first retry waits [`MockDeckBuilder::webhook_retry_delay`] (default 1 s), each next one
 //! twice as long; deliveries go one at a time, in the order events are recorded; and MockDeck
 //! never leaves the machine: a delivery to a host other than `localhost`, `127.0.0.0/8` or `::1`
-//! fails at once, unsent, so a test cannot reach the network whatever URL it registers.
+//! fails at once, unsent, so a test cannot reach the network whatever URL it registers. Each
+//! attempt reads the destination as it is then: deleted, deactivated or `inactive`, it gets
+//! nothing more. After a secret rotation, deliveries are signed with the new and the previous
+//! secret for 24 hours of mock clock (Deck: "previous secret valid 24 h"). Deck delivers at
+//! least once and in no promised order; MockDeck delivers exactly once and in order unless
+//! [`MockDeckBuilder::delivery_fault`] asks for duplicates or reordering ([`DeliveryFault`], a
+//! switch of MockDeck's own) to test that a receiver copes.
 //! [`MockDeck::webhook_deliveries_settled`] waits until every queued delivery is done.
 //!
 //! ```
