@@ -129,7 +129,10 @@ async fn tls_server() -> (String, Arc<AtomicUsize>) {
         .unwrap();
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("https://localhost:{}/v2", listener.local_addr().unwrap().port());
+    let url = format!(
+        "https://localhost:{}/v2",
+        listener.local_addr().unwrap().port()
+    );
     let count = Arc::new(AtomicUsize::new(0));
     let seen = count.clone();
     tokio::spawn(async move {

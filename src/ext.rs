@@ -359,7 +359,11 @@ impl<T> Stream for Prefetched<T> {
         Poll::Ready(ended.err().map(|e| {
             Err(Error::Pagination(format!(
                 "the task fetching pages ahead failed ({}); the list is incomplete",
-                if e.is_panic() { "it panicked" } else { "it was cancelled" }
+                if e.is_panic() {
+                    "it panicked"
+                } else {
+                    "it was cancelled"
+                }
             )))
         }))
     }
@@ -527,6 +531,7 @@ mod tests {
         fn limit_is_set(&self) -> bool {
             false
         }
+        #[allow(clippy::manual_async_fn)] // the trait's signature, as generated
         fn fetch<'c>(
             &self,
             _: &'c Client,

@@ -1,9 +1,9 @@
 //! Task runs: what their status means, the sections `include` adds, and waiting for one to
 //! finish or to need input.
 
+use crate::Client;
 use crate::client::RequestOptions;
 use crate::error::Error;
-use crate::Client;
 use crate::ext::{Include, Section};
 use crate::types::{RunStatus, Screenshot, TaskRun, TaskRunStorageItem};
 use serde::Serialize;
@@ -181,9 +181,7 @@ impl<'a> WaitForTaskRun<'a> {
             last_status = Some(run.status);
             tokio::time::sleep(interval.min(self.timeout - waited)).await;
             // Saturating: a huge interval must not overflow (`mul_f64` panics).
-            interval = interval
-                .saturating_add(interval / 2)
-                .min(self.max_interval);
+            interval = interval.saturating_add(interval / 2).min(self.max_interval);
         }
     }
 }

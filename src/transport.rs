@@ -295,7 +295,10 @@ fn is_permanent(error: &reqwest::Error) -> bool {
         }
         // rustls' errors reach hyper inside (nested) `io::Error`s, whose `source()` skips the
         // error they wrap: step into it instead.
-        cause = match e.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+        cause = match e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
             Some(inner) => Some(inner),
             None => e.source(),
         };

@@ -1053,7 +1053,10 @@ async fn redirects_from_https_to_http_are_refused_and_nothing_reaches_http() {
     .await
     .unwrap_err();
     for err in [read, write] {
-        let deck::Error::Redirect { location, status, .. } = &err else {
+        let deck::Error::Redirect {
+            location, status, ..
+        } = &err
+        else {
             panic!("{err:?}")
         };
         assert_eq!(status.as_u16(), 307);
@@ -1085,7 +1088,11 @@ async fn redirects_from_https_to_http_are_refused_and_nothing_reaches_http() {
 /// the end-to-end count). With a key (the default) the same write is retried under that key.
 #[tokio::test]
 async fn keyless_writes_are_never_repeated_after_408_502_504() {
-    for status in ["408 Request Timeout", "502 Bad Gateway", "504 Gateway Timeout"] {
+    for status in [
+        "408 Request Timeout",
+        "502 Bad Gateway",
+        "504 Gateway Timeout",
+    ] {
         let server = FaultServer::start(move |_| Action::Reply(http(status, &[], b""))).await;
         let keyless = deck::Client::builder()
             .api_key(KEY)
@@ -1126,7 +1133,11 @@ async fn ambiguous_write_failures_carry_the_idempotency_key() {
     let silent = FaultServer::start(|_| Action::Silence).await;
     let cases: [(&FaultServer, RetryPolicy, Option<Duration>); 3] = [
         (&reset, RetryPolicy::none(), None),
-        (&silent, RetryPolicy::none(), Some(Duration::from_millis(200))),
+        (
+            &silent,
+            RetryPolicy::none(),
+            Some(Duration::from_millis(200)),
+        ),
         (
             &silent,
             RetryPolicy::none().deadline(Duration::from_millis(200)),
@@ -1182,10 +1193,18 @@ async fn retry_after_is_floored_by_the_backoff_and_a_hint_above_the_cap_stops() 
         .unwrap_err();
     assert_eq!(err.attempts(), 5);
     // Four waits of at least the envelope each (10, 20, 40, 80 ms) on the paused clock.
-    assert!(started.elapsed() >= Duration::from_millis(150), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(150),
+        "{:?}",
+        started.elapsed()
+    );
 
     let long = FaultServer::start(|_| {
-        Action::Reply(http("429 Too Many Requests", &[("retry-after", "3600")], b""))
+        Action::Reply(http(
+            "429 Too Many Requests",
+            &[("retry-after", "3600")],
+            b"",
+        ))
     })
     .await;
     let err = retrying_client(&long.url)
@@ -1194,7 +1213,11 @@ async fn retry_after_is_floored_by_the_backoff_and_a_hint_above_the_cap_stops() 
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::RateLimited);
-    assert_eq!(err.attempts(), 1, "no early retry against the server's hint");
+    assert_eq!(
+        err.attempts(),
+        1,
+        "no early retry against the server's hint"
+    );
     assert_eq!(
         err.api_error().unwrap().headers()["retry-after"],
         "3600",
@@ -1220,15 +1243,20 @@ async fn a_wait_ends_on_time_when_the_server_never_answers() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::WaitTimeout, "{err}");
     assert!(
-        matches!(&err, deck::Error::WaitTimeout { last_status: None, .. }),
+        matches!(
+            &err,
+            deck::Error::WaitTimeout {
+                last_status: None,
+                ..
+            }
+        ),
         "{err:?}"
     );
     assert_eq!(started.elapsed(), Duration::from_secs(2));
     // A huge poll interval neither panics nor outlives the wait.
-    let ready = FaultServer::start(|_| {
-        Action::Reply(json_ok(&common::task_run_full("trun_1", "running")))
-    })
-    .await;
+    let ready =
+        FaultServer::start(|_| Action::Reply(json_ok(&common::task_run_full("trun_1", "running"))))
+            .await;
     let client = deck::Client::builder()
         .api_key(KEY)
         .base_url(format!("{}/v2", ready.url))
@@ -1282,9 +1310,10 @@ async fn a_huge_rate_limit_period_does_not_panic() {
     let err = bounded(
         client
             .test_api_key()
-            .with_options(deck::RequestOptions::new().retry(
-                RetryPolicy::default().deadline(Duration::from_millis(100)),
-            ))
+            .with_options(
+                deck::RequestOptions::new()
+                    .retry(RetryPolicy::default().deadline(Duration::from_millis(100))),
+            )
             .send(),
     )
     .await

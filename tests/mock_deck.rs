@@ -1121,7 +1121,10 @@ async fn a_new_run_gets_a_session() {
     let mock = manual(0).await;
     let client = mock.client();
     let tasks = client.list_tasks().collect_all().await.unwrap();
-    let task = tasks.iter().find(|t| t.name == "Fetch latest utility bill").unwrap();
+    let task = tasks
+        .iter()
+        .find(|t| t.name == "Fetch latest utility bill")
+        .unwrap();
     let run = client
         .run_task()
         .task_id(&task.id)
@@ -1150,7 +1153,13 @@ async fn a_task_list_cursor_survives_deleting_its_task() {
     let client = mock.client();
     let all = mock.task_ids();
     assert!(all.len() >= 4);
-    let first = client.list_tasks().limit(2).send().await.unwrap().into_inner();
+    let first = client
+        .list_tasks()
+        .limit(2)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
     let cursor = first.next_cursor.clone().expect("more tasks");
     let last = first.data.last().unwrap().id.clone();
     client.delete_task().task_id(&last).send().await.unwrap();

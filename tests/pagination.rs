@@ -179,7 +179,10 @@ async fn endless_empty_pages_with_fresh_cursors_end_with_a_pagination_error() {
         .await;
     let results: Vec<_> = tokio::time::timeout(
         Duration::from_secs(60),
-        client(&server.uri()).list_task_runs().items().collect::<Vec<_>>(),
+        client(&server.uri())
+            .list_task_runs()
+            .items()
+            .collect::<Vec<_>>(),
     )
     .await
     .expect("the listing ends instead of following empty pages forever");
@@ -202,7 +205,12 @@ impl Respond for FullPages {
             .query_pairs()
             .find(|(k, _)| k == "cursor")
             .map_or(0, |(_, v)| v.parse::<u64>().unwrap() + 1);
-        page_json(items(&format!("p{n}_"), self.0), true, Some(&n.to_string()), "r")
+        page_json(
+            items(&format!("p{n}_"), self.0),
+            true,
+            Some(&n.to_string()),
+            "r",
+        )
     }
 }
 

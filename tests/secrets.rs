@@ -241,7 +241,10 @@ async fn an_amqp_url_appears_in_no_log_or_debug() {
         .await
         .unwrap()
         .into_inner();
-    let settings = created.rabbitmq.clone().expect("the rabbitmq settings answered");
+    let settings = created
+        .rabbitmq
+        .clone()
+        .expect("the rabbitmq settings answered");
     assert_eq!(settings.server_url.as_deref(), Some(url.as_str()));
     rendered.push(format!("{settings:?}"));
     rendered.push(format!("{created:?}"));
@@ -249,6 +252,9 @@ async fn an_amqp_url_appears_in_no_log_or_debug() {
     assert!(log.contains("request body"), "{log}");
     rendered.push(log);
     for text in &rendered {
-        assert!(!text.contains(MARKER), "the AMQP password leaked in: {text}");
+        assert!(
+            !text.contains(MARKER),
+            "the AMQP password leaked in: {text}"
+        );
     }
 }

@@ -332,7 +332,11 @@ async fn queued_deliveries_honour_the_destinations_state_at_send_time() {
         }
         mock.webhook_deliveries_settled().await;
         let received = receiver.received_requests().await.unwrap();
-        assert_eq!(received.len(), 1, "delete={delete}: only the one already in flight");
+        assert_eq!(
+            received.len(),
+            1,
+            "delete={delete}: only the one already in flight"
+        );
     }
 }
 

@@ -81,4 +81,3 @@ impl fmt::Write for Capped {
         Err(fmt::Error)
     }
 }
-

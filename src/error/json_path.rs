@@ -71,4 +71,3 @@ pub(super) fn json_path_at(bytes: &[u8], line: usize, column: usize) -> Option<S
     // Nesting is bounded by serde's recursion limit (128), the path by this.
     Some(truncate(&path, 512))
 }
-

@@ -13,8 +13,8 @@ use std::time::Duration;
 mod bounded;
 mod json_path;
 
-use bounded::{Bounded, BoundedHeaders, Capped};
 pub(crate) use bounded::truncate;
+use bounded::{Bounded, BoundedHeaders, Capped};
 use json_path::json_path_at;
 
 /// `Result` with [`Error`].

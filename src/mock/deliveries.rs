@@ -184,7 +184,7 @@ pub(crate) fn start(
             reqwest::Client::builder()
                 .tls_backend_preconfigured(tls)
                 .timeout(ANSWER_WITHIN)
-            .redirect(reqwest::redirect::Policy::none())
+                .redirect(reqwest::redirect::Policy::none())
                 .no_proxy()
                 .build()
                 .map_err(|e| crate::Error::InvalidRequest(e.to_string()))

@@ -525,8 +525,11 @@ impl MockDeckBuilder {
             closing: tokio::sync::watch::Sender::new(false),
         });
 
-        let (outbox, deliveries) =
-            deliveries::start(shared.clone(), self.webhook_retry_delay, self.delivery_fault);
+        let (outbox, deliveries) = deliveries::start(
+            shared.clone(),
+            self.webhook_retry_delay,
+            self.delivery_fault,
+        );
         shared.lock().outbox = Some(outbox.clone());
 
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;

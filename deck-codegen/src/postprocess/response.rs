@@ -29,8 +29,12 @@ pub fn own_response_value(file: &mut syn::File) -> Result<(), String> {
     if !replaced {
         return Err("progenitor's output does not import `ResponseValue` at its top".into());
     }
-    file.items
-        .insert(0, syn::parse_quote!(pub use crate::response::ResponseValue;));
+    file.items.insert(
+        0,
+        syn::parse_quote!(
+            pub use crate::response::ResponseValue;
+        ),
+    );
     Ok(())
 }
 

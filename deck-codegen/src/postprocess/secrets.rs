@@ -96,9 +96,7 @@ mod tests {
         secret_fields(&mut file, &doc).unwrap();
         let text = fixture::render(&file);
         assert!(
-            text.contains(&fixture::squash(
-                "\"list_task_runs\" => &[\"server_url\"],"
-            )),
+            text.contains(&fixture::squash("\"list_task_runs\" => &[\"server_url\"],")),
             "{text}"
         );
         assert!(!text.contains("\"token\""), "{text}");
