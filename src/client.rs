@@ -357,6 +357,7 @@ impl ClientBuilder {
     }
 
     /// Longest silence while waiting for or reading a response (default 30 s); `None` for none.
+    /// A silence past it ends the attempt as [`ErrorKind::Timeout`](crate::ErrorKind::Timeout).
     pub fn read_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.read_timeout = timeout;
         self
@@ -383,8 +384,9 @@ impl ClientBuilder {
     }
 
     /// Whether writes (POST, PATCH, DELETE) get a fresh `Idempotency-Key` when the call sets
-    /// none (default true). Without a key, a write that fails with 500 or a dropped
-    /// connection is not retried, since Deck might have carried it out.
+    /// none (default true). Without a key, a write is sent once more only when Deck cannot have
+    /// run it (a connection never made, 429, 503); after a cut connection, a timeout, 408, 500,
+    /// 502 or 504 it is not repeated, since Deck might have carried it out.
     pub fn automatic_idempotency_keys(mut self, enabled: bool) -> Self {
         self.automatic_idempotency_keys = enabled;
         self
