@@ -374,7 +374,8 @@ fn print_sections(run: &TaskRun) {
                 );
             }
         }
-        Section::NotRequested => say!("  storage:   (not returned)"),
+        // `Section` is `#[non_exhaustive]`: any other case reads as "not returned".
+        _ => say!("  storage:   (not returned)"),
     }
     if run.screenshots_section() == Section::NotRequested {
         say!("  artifacts: not requested (add Include::ARTIFACTS for screenshots)");

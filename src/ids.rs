@@ -138,6 +138,8 @@ macro_rules! __deck_resource_id {
 
 #[cfg(test)]
 mod tests {
+    #![allow(dead_code)]
+
     #[derive(
         Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, serde::Serialize, serde::Deserialize,
     )]

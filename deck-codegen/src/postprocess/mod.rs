@@ -9,6 +9,8 @@ pub mod events;
 pub mod httpmock;
 pub mod ids;
 pub mod pages;
+pub mod response;
+pub mod secrets;
 pub mod sends;
 pub mod types;
 
@@ -70,6 +72,11 @@ pub fn apply(file: &mut syn::File, doc: &Value, open_enums: &[OpenEnum]) -> Resu
         "sends::send_through_transport",
         sends::send_through_transport(file),
     )?;
+    rule(
+        "response::own_response_value",
+        response::own_response_value(file),
+    )?;
+    rule("secrets::secret_fields", secrets::secret_fields(file, doc))?;
     Ok(())
 }
 
