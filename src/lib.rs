@@ -16,6 +16,7 @@ mod generated {
 pub mod client;
 pub mod error;
 pub mod ext;
+pub mod hooks;
 mod retry;
 pub mod runs;
 #[cfg(feature = "schemars")]

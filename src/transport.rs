@@ -10,7 +10,8 @@
 //! deadline.
 
 use crate::client::{Config, IDEMPOTENCY_KEY_HEADER, IdempotencyKey, RequestOptions, Slot};
-use crate::error::{ApiError, DecodeError, Error, ErrorBody, KEPT_BODY_BYTES, truncate};
+use crate::error::{ApiError, DecodeError, Error, ErrorBody, ErrorKind, KEPT_BODY_BYTES, truncate};
+use crate::hooks::{AttemptInfo, CallHooks};
 use crate::retry::{self, Attempt, Decision, Outcome, RetryPolicy};
 use crate::{Client, ResponseValue};
 use bytes::{Bytes, BytesMut};
@@ -37,6 +38,7 @@ pub(crate) async fn send<T: DeserializeOwned>(
         .map_err(|e| Error::InvalidRequest(format!("building the request: {e}")))?;
     let config = &client.inner.config;
     let policy = options.retry.as_ref().unwrap_or(&config.retry);
+    // Today's names, and OpenTelemetry's HTTP client conventions beside them.
     let span = tracing::info_span!(
         "deck.request",
         operation,
@@ -46,11 +48,27 @@ pub(crate) async fn send<T: DeserializeOwned>(
         attempts = tracing::field::Empty,
         duration_ms = tracing::field::Empty,
         request_id = tracing::field::Empty,
+        "http.request.method" = %request.method(),
+        "url.path" = request.url().path(),
+        "server.address" = request.url().host_str(),
+        "http.response.status_code" = tracing::field::Empty,
     );
-    let attempts = AtomicU32::new(0);
+    let hooks = CallHooks::of(&config.hooks, &options.hooks);
+    let progress = Progress::default();
+    // For a last report to after-attempt hooks when the deadline cuts an attempt short.
+    let cut_short = hooks
+        .as_ref()
+        .map(|_| (request.method().clone(), request.url().path().to_owned()));
     let started = Instant::now();
     let call = attempts_until_done(
-        client, config, request, operation, &options, policy, &attempts,
+        client,
+        config,
+        request,
+        operation,
+        &options,
+        policy,
+        hooks.as_ref(),
+        &progress,
     );
     let result = match policy.overall_deadline() {
         Some(limit) => match tokio::time::timeout(limit, call)
@@ -58,17 +76,50 @@ pub(crate) async fn send<T: DeserializeOwned>(
             .await
         {
             Ok(result) => result,
-            Err(_) => Err(Error::Timeout {
-                after: limit,
-                attempts: attempts.load(Ordering::Relaxed),
-            }),
+            Err(_) => {
+                let attempts = progress.attempts.load(Ordering::Relaxed);
+                let in_flight = *progress.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+                if let (Some(hooks), Some((method, path)), Some(since)) =
+                    (&hooks, &cut_short, in_flight)
+                {
+                    hooks.after_attempt(&AttemptInfo {
+                        operation,
+                        method,
+                        path,
+                        attempt: attempts,
+                        status: None,
+                        duration: since.elapsed(),
+                        request_id: None,
+                        error: Some(ErrorKind::Timeout),
+                    });
+                }
+                Err(Error::Timeout {
+                    after: limit,
+                    attempts,
+                })
+            }
         },
         None => call.instrument(span.clone()).await,
     };
-    span.record("attempts", attempts.load(Ordering::Relaxed));
+    span.record("attempts", progress.attempts.load(Ordering::Relaxed));
     span.record("duration_ms", started.elapsed().as_millis() as u64);
     let received = result?;
     decode(received)
+}
+
+/// How far a call got, readable after its future is dropped (the deadline).
+#[derive(Default)]
+struct Progress {
+    /// Attempts started.
+    attempts: AtomicU32,
+    /// When the attempt in flight was sent, if one is and hooks are set.
+    in_flight: std::sync::Mutex<Option<Instant>>,
+}
+
+impl Progress {
+    fn set_in_flight(&self, since: Option<Instant>) {
+        *self.in_flight.lock().unwrap_or_else(|e| e.into_inner()) = since;
+    }
 }
 
 /// A response read whole (within the limit).
@@ -89,6 +140,7 @@ fn is_write(method: &Method) -> bool {
     matches!(*method, Method::POST | Method::PATCH | Method::DELETE)
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn attempts_until_done(
     client: &Client,
     config: &Config,
@@ -96,7 +148,8 @@ async fn attempts_until_done(
     operation: &'static str,
     options: &RequestOptions,
     policy: &RetryPolicy,
-    attempts: &AtomicU32,
+    hooks: Option<&CallHooks<'_>>,
+    progress: &Progress,
 ) -> Result<Received, Error> {
     let span = tracing::Span::current();
     if is_write(request.method()) && !request.headers().contains_key(IDEMPOTENCY_KEY_HEADER) {
@@ -115,7 +168,11 @@ async fn attempts_until_done(
     // the same bound at a fraction of the per-call cost (`cargo xtask bench`, per-call).
     let attempt_limit = options.timeout.or(config.attempt_timeout);
     log_request_body(operation, &request);
-    let method = request.method().as_str().to_string();
+    let method = request.method().clone();
+    let path = match hooks {
+        Some(_) => request.url().path().to_owned(),
+        None => String::new(),
+    };
     let has_key = request.headers().contains_key(IDEMPOTENCY_KEY_HEADER);
     let started = Instant::now();
     let mut next = Some(request);
@@ -128,10 +185,33 @@ async fn attempts_until_done(
             None => None,
         };
         attempt += 1;
-        attempts.store(attempt, Ordering::Relaxed);
-        let request = next.take().expect("a request for each attempt");
-        // A body that cannot be cloned (a stream) allows no retry.
+        progress.attempts.store(attempt, Ordering::Relaxed);
+        let mut request = next.take().expect("a request for each attempt");
+        // A body that cannot be cloned (a stream) allows no retry. Cloned before the hooks run:
+        // each attempt starts from the request as built.
         next = request.try_clone();
+        // The hooks' clock: only read when there are hooks to tell.
+        let sent = hooks.map(|hooks| {
+            hooks.before_attempt(&mut request, operation, attempt);
+            let now = Instant::now();
+            progress.set_in_flight(Some(now));
+            now
+        });
+        let report = |status: Option<StatusCode>, request_id: Option<&str>, error| {
+            if let (Some(hooks), Some(sent)) = (hooks, sent) {
+                progress.set_in_flight(None);
+                hooks.after_attempt(&AttemptInfo {
+                    operation,
+                    method: &method,
+                    path: &path,
+                    attempt,
+                    status,
+                    duration: sent.elapsed(),
+                    request_id,
+                    error,
+                });
+            }
+        };
         let reading = read(client, request, slot, config.max_response_bytes);
         let read = match attempt_limit {
             Some(limit) => tokio::time::timeout(limit, reading)
@@ -142,10 +222,16 @@ async fn attempts_until_done(
         let (outcome, failure) = match read {
             Ok(received) if received.status.is_success() => {
                 record(&span, &received, None);
+                report(Some(received.status), header_request_id(&received), None);
                 return Ok(received);
             }
             Ok(received) if received.status.is_redirection() => {
                 record(&span, &received, None);
+                report(
+                    Some(received.status),
+                    header_request_id(&received),
+                    Some(ErrorKind::Redirect),
+                );
                 // The server's, so kept bounded.
                 let location = received
                     .headers
@@ -187,6 +273,7 @@ async fn attempts_until_done(
                 (outcome, Error::Api(Box::new(error)))
             }
             Err(Failed::TooLarge { limit, status }) => {
+                report(Some(status), None, Some(ErrorKind::ResponseTooLarge));
                 // The same request gets the same body: not worth another attempt.
                 return Err(Error::ResponseTooLarge { limit, status });
             }
@@ -224,6 +311,7 @@ async fn attempts_until_done(
                 )
             }
         };
+        report(failure.status(), failure.request_id(), Some(failure.kind()));
         // Logs above TRACE name the failure, never a body.
         let summary = match &failure {
             Error::Api(e) => format!("{} {}", e.status(), e.code().unwrap_or("")),
@@ -249,7 +337,7 @@ async fn attempts_until_done(
 
 fn decide(
     policy: &RetryPolicy,
-    method: &str,
+    method: &Method,
     has_idempotency_key: bool,
     attempt: u32,
     outcome: Outcome<'_>,
@@ -258,7 +346,7 @@ fn decide(
     retry::decide(
         policy,
         &Attempt {
-            method,
+            method: method.as_str(),
             has_idempotency_key,
             attempt,
             outcome,
@@ -317,14 +405,21 @@ async fn read(
 }
 
 fn record(span: &tracing::Span, received: &Received, body_request_id: Option<&str>) {
+    if span.is_disabled() {
+        return;
+    }
     span.record("status", received.status.as_u16());
-    let header_id = received
-        .headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok());
-    if let Some(id) = body_request_id.or(header_id) {
+    span.record("http.response.status_code", received.status.as_u16());
+    if let Some(id) = body_request_id.or(header_request_id(received)) {
         span.record("request_id", truncate(id, 100));
     }
+}
+
+fn header_request_id(received: &Received) -> Option<&str> {
+    received
+        .headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
 }
 
 /// Decodes a success body; an empty body decodes as JSON `null` (so `()` and `Option` work).
