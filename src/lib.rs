@@ -31,8 +31,9 @@ pub use generated::{ByteStream, Client, ResponseValue, builder, types};
 pub use retry::RetryPolicy;
 #[cfg(feature = "schemars")]
 pub use schema::json_schema;
-/// The `schemars` this crate derives with (feature `schemars`): derive `JsonSchema` through it
-/// so the versions match.
+/// The `schemars` this crate derives with (feature `schemars`): derive `JsonSchema` through it,
+/// with `#[schemars(crate = "deck::schemars")]` on the type, so the versions match and your
+/// crate needs no `schemars` dependency of its own (see [`json_schema`]).
 #[cfg(feature = "schemars")]
 pub use schemars;
 
