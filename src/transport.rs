@@ -15,13 +15,17 @@ use crate::hooks::{AttemptInfo, CallHooks};
 use crate::retry::{self, Attempt, Decision, Outcome, RetryPolicy};
 use crate::{Client, ResponseValue};
 use bytes::{Bytes, BytesMut};
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderName};
 use reqwest::{Method, Request, StatusCode};
 use serde::de::DeserializeOwned;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime};
 use tokio::time::Instant;
 use tracing::Instrument;
+
+/// Header names looked up on every call, parsed once.
+const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static(IDEMPOTENCY_KEY_HEADER);
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Error bodies are read up to this size; the rest is not read (Deck's envelope is small).
 pub(crate) const ERROR_BODY_LIMIT: u64 = 64 * 1024;
@@ -59,7 +63,10 @@ pub(crate) async fn send<T: DeserializeOwned>(
     let cut_short = hooks
         .as_ref()
         .map(|_| (request.method().clone(), request.url().path().to_owned()));
-    let started = Instant::now();
+    // Without a subscriber that wants the span, its clock, records and entering it on every
+    // poll are skipped (`cargo xtask bench`, per-call CPU).
+    let traced = !span.is_disabled();
+    let started = traced.then(Instant::now);
     let call = attempts_until_done(
         client,
         config,
@@ -67,42 +74,48 @@ pub(crate) async fn send<T: DeserializeOwned>(
         operation,
         &options,
         policy,
+        &span,
         hooks.as_ref(),
         &progress,
     );
-    let result = match policy.overall_deadline() {
-        Some(limit) => match tokio::time::timeout(limit, call)
-            .instrument(span.clone())
-            .await
-        {
-            Ok(result) => result,
-            Err(_) => {
-                let attempts = progress.attempts.load(Ordering::Relaxed);
-                let in_flight = *progress.in_flight.lock().unwrap_or_else(|e| e.into_inner());
-                if let (Some(hooks), Some((method, path)), Some(since)) =
-                    (&hooks, &cut_short, in_flight)
-                {
-                    hooks.after_attempt(&AttemptInfo {
-                        operation,
-                        method,
-                        path,
-                        attempt: attempts,
-                        status: None,
-                        duration: since.elapsed(),
-                        request_id: None,
-                        error: Some(ErrorKind::Timeout),
-                    });
+    let bounded = async {
+        match policy.overall_deadline() {
+            Some(limit) => match tokio::time::timeout(limit, call).await {
+                Ok(result) => result,
+                Err(_) => {
+                    let attempts = progress.attempts.load(Ordering::Relaxed);
+                    let in_flight = *progress.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+                    if let (Some(hooks), Some((method, path)), Some(since)) =
+                        (&hooks, &cut_short, in_flight)
+                    {
+                        hooks.after_attempt(&AttemptInfo {
+                            operation,
+                            method,
+                            path,
+                            attempt: attempts,
+                            status: None,
+                            duration: since.elapsed(),
+                            request_id: None,
+                            error: Some(ErrorKind::Timeout),
+                        });
+                    }
+                    Err(Error::Timeout {
+                        after: limit,
+                        attempts,
+                    })
                 }
-                Err(Error::Timeout {
-                    after: limit,
-                    attempts,
-                })
-            }
-        },
-        None => call.instrument(span.clone()).await,
+            },
+            None => call.await,
+        }
     };
-    span.record("attempts", progress.attempts.load(Ordering::Relaxed));
-    span.record("duration_ms", started.elapsed().as_millis() as u64);
+    let result = match traced {
+        true => bounded.instrument(span.clone()).await,
+        false => bounded.await,
+    };
+    if let Some(started) = started {
+        span.record("attempts", progress.attempts.load(Ordering::Relaxed));
+        span.record("duration_ms", started.elapsed().as_millis() as u64);
+    }
     let received = result?;
     decode(received)
 }
@@ -148,11 +161,11 @@ async fn attempts_until_done(
     operation: &'static str,
     options: &RequestOptions,
     policy: &RetryPolicy,
+    span: &tracing::Span,
     hooks: Option<&CallHooks<'_>>,
     progress: &Progress,
 ) -> Result<Received, Error> {
-    let span = tracing::Span::current();
-    if is_write(request.method()) && !request.headers().contains_key(IDEMPOTENCY_KEY_HEADER) {
+    if is_write(request.method()) && !request.headers().contains_key(&IDEMPOTENCY_KEY) {
         let key = match &options.idempotency_key {
             Some(key) => Some(key.clone()),
             None if config.automatic_idempotency_keys => Some(IdempotencyKey::generate()),
@@ -161,7 +174,7 @@ async fn attempts_until_done(
         if let Some(key) = key {
             request
                 .headers_mut()
-                .insert(IDEMPOTENCY_KEY_HEADER, key.header_value());
+                .insert(IDEMPOTENCY_KEY, key.header_value());
         }
     }
     // One timer around each attempt (request and body), not reqwest's per-request timeout:
@@ -173,7 +186,7 @@ async fn attempts_until_done(
         Some(_) => request.url().path().to_owned(),
         None => String::new(),
     };
-    let has_key = request.headers().contains_key(IDEMPOTENCY_KEY_HEADER);
+    let has_key = request.headers().contains_key(&IDEMPOTENCY_KEY);
     let started = Instant::now();
     let mut next = Some(request);
     let mut attempt = 0u32;
@@ -188,8 +201,11 @@ async fn attempts_until_done(
         progress.attempts.store(attempt, Ordering::Relaxed);
         let mut request = next.take().expect("a request for each attempt");
         // A body that cannot be cloned (a stream) allows no retry. Cloned before the hooks run:
-        // each attempt starts from the request as built.
-        next = request.try_clone();
+        // each attempt starts from the request as built; not at all when no attempt can follow.
+        next = match attempt < policy.attempts() {
+            true => request.try_clone(),
+            false => None,
+        };
         // The hooks' clock: only read when there are hooks to tell.
         let sent = hooks.map(|hooks| {
             hooks.before_attempt(&mut request, operation, attempt);
@@ -221,12 +237,14 @@ async fn attempts_until_done(
         };
         let (outcome, failure) = match read {
             Ok(received) if received.status.is_success() => {
-                record(&span, &received, None);
-                report(Some(received.status), header_request_id(&received), None);
+                record(span, &received, None);
+                if hooks.is_some() {
+                    report(Some(received.status), header_request_id(&received), None);
+                }
                 return Ok(received);
             }
             Ok(received) if received.status.is_redirection() => {
-                record(&span, &received, None);
+                record(span, &received, None);
                 report(
                     Some(received.status),
                     header_request_id(&received),
@@ -244,7 +262,7 @@ async fn attempts_until_done(
             }
             Ok(received) => {
                 let body = ErrorBody::from_bytes(&received.body);
-                record(&span, &received, body.request_id());
+                record(span, &received, body.request_id());
                 tracing::trace!(
                     status = received.status.as_u16(),
                     body = %redacted(operation, &received.body),
@@ -418,7 +436,7 @@ fn record(span: &tracing::Span, received: &Received, body_request_id: Option<&st
 fn header_request_id(received: &Received) -> Option<&str> {
     received
         .headers
-        .get("x-request-id")
+        .get(&REQUEST_ID)
         .and_then(|v| v.to_str().ok())
 }
 

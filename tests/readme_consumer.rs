@@ -133,7 +133,10 @@ fn blocks_become_programs() {
     let programs = programs(readme);
     assert_eq!(
         programs.keys().collect::<Vec<_>>(),
-        ["readme_01_setup_and_auth.rs", "readme_02_pagination_streams.rs"]
+        [
+            "readme_01_setup_and_auth.rs",
+            "readme_02_pagination_streams.rs"
+        ]
     );
     assert_eq!(
         programs["readme_02_pagination_streams.rs"],
