@@ -40,8 +40,10 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 /// The interleaved samples behind a figure (value, baseline), written to `runtime.json` so the
 /// summary shows their spread. Kept beside the figures, by name.
-static SAMPLES: std::sync::Mutex<Vec<(&str, Vec<f64>, Vec<f64>)>> =
-    std::sync::Mutex::new(Vec::new());
+static SAMPLES: std::sync::Mutex<Vec<KeptSamples>> = std::sync::Mutex::new(Vec::new());
+
+/// A figure's name, its value samples and its baseline samples.
+type KeptSamples = (&'static str, Vec<f64>, Vec<f64>);
 
 fn keep_samples(name: &'static str, value: &[f64], baseline: &[f64]) {
     SAMPLES

@@ -430,7 +430,7 @@ fn invalid_secrets_are_refused() {
     );
     assert_eq!(problem(Webhook::from_bytes(b"")), (0, SecretProblem::Empty));
     // Whitespace around a secret (a trailing newline from a file or env var) is ignored.
-    Webhook::new(&format!("  {SECRET}\n")).unwrap();
+    Webhook::new(format!("  {SECRET}\n")).unwrap();
 
     // from_bytes takes the decoded key.
     let (_, _, ts, payload, expected) = VECTORS[0];
@@ -635,7 +635,7 @@ fn secrets_never_appear_in_debug_display_or_errors() {
         wh.verify_at(BODY, &HeaderMap::new(), NOW).unwrap_err(),
         // A secret that is not base64 and contains the marker text.
         Webhook::new("whsec_SECRET-MARKER-4f1c9d!").unwrap_err(),
-        Webhook::new(&format!("{encoded}%")).unwrap_err(),
+        Webhook::new(format!("{encoded}%")).unwrap_err(),
     ];
     errors.push(Webhook::with_secrets([secret.as_str(), "SECRET-MARKER-4f1c9d"]).unwrap_err());
     for e in &errors {
