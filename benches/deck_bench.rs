@@ -1,6 +1,8 @@
 //! Runtime benchmarks, each against its baseline in the same run (alternating batches, medians):
 //!
-//! 1. per-call overhead: `get_task_run` vs raw reqwest + serde_json into the same struct;
+//! 1. per-call overhead: `get_task_run` vs raw reqwest + serde_json into the same struct with the
+//!    same bounds (deadline, attempt timeout, body limit), in CPU time of the calling process
+//!    (the server runs in a child process) and in wall-clock time;
 //! 2. paging throughput: 50,000 runs in pages of 100 (server +2 ms/page, consumer 2 ms of work per
 //!    page), prefetching `items()` vs sequential paging;
 //! 3. memory: peak RSS streaming 10,000 vs 200,000 items (each in a fresh child process);
@@ -34,6 +36,32 @@ fn quick() -> bool {
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
     v[v.len() / 2]
+}
+
+/// The interleaved samples behind a figure (value, baseline), written to `runtime.json` so the
+/// summary shows their spread. Kept beside the figures, by name.
+static SAMPLES: std::sync::Mutex<Vec<KeptSamples>> = std::sync::Mutex::new(Vec::new());
+
+/// A figure's name, its value samples and its baseline samples.
+type KeptSamples = (&'static str, Vec<f64>, Vec<f64>);
+
+fn keep_samples(name: &'static str, value: &[f64], baseline: &[f64]) {
+    SAMPLES
+        .lock()
+        .unwrap()
+        .push((name, value.to_vec(), baseline.to_vec()));
+}
+
+/// User + system CPU time of this process so far, in µs (`getrusage`: every thread, to the µs).
+fn process_cpu_us() -> f64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let usage = unsafe {
+        let mut usage = std::mem::zeroed::<libc::rusage>();
+        assert_eq!(libc::getrusage(libc::RUSAGE_SELF, &mut usage), 0);
+        usage
+    };
+    let us = |t: libc::timeval| t.tv_sec as f64 * 1e6 + t.tv_usec as f64;
+    us(usage.ru_utime) + us(usage.ru_stime)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -173,12 +201,73 @@ fn paging_handler(total: usize) -> Handler {
 // 1. Per-call overhead
 // ---------------------------------------------------------------------------------------------
 
-/// Three variants in alternating batches: the SDK; raw reqwest configured like the SDK's client
-/// (10 s connect and 30 s read timeouts, the same User-Agent), the like-for-like baseline; and a
-/// bare `reqwest::Client::new()`, to show what the read timeout itself costs.
-async fn per_call(rt_calls: usize, rounds: usize) -> Vec<Figure> {
+/// Child mode: serve the per-call body on loopback, print the base URL, and serve until stdin
+/// closes (the parent exits). Out of process, so the parent's CPU time is the client's alone.
+fn per_call_server_child() {
     let body = realistic_run("trun_1").to_string().into_bytes();
     let base = start_server(Arc::new(move |_| body.clone()), Duration::ZERO);
+    println!("{base}");
+    let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut Vec::new());
+}
+
+/// Starts [`per_call_server_child`]; the child ends with this process (its stdin closes).
+fn per_call_server() -> (String, std::process::Child) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .arg("--per-call-server")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    (line.trim().to_string(), child)
+}
+
+/// The SDK's bounds, for the raw baseline: call deadline, attempt timeout, body limit.
+const DEADLINE: Duration = deck::client::DEFAULT_CALL_TIMEOUT;
+const ATTEMPT_TIMEOUT: Duration = deck::client::DEFAULT_ATTEMPT_TIMEOUT;
+const BODY_LIMIT: u64 = deck::client::DEFAULT_MAX_RESPONSE_BYTES;
+
+/// What a careful user writes with reqwest for the same bounds as the SDK: the call under a
+/// deadline, the attempt (body included) under its own timeout, the body read in chunks and
+/// refused past the limit (at once when `Content-Length` says so), then decoded.
+async fn raw_bounded(request: reqwest::RequestBuilder) -> deck::types::TaskRun {
+    let attempt = async move {
+        let mut response = request.send().await.unwrap().error_for_status().unwrap();
+        assert!(response.content_length().unwrap_or(0) <= BODY_LIMIT);
+        let capacity = response.content_length().unwrap_or(0) as usize;
+        let mut body = Vec::with_capacity(capacity);
+        while let Some(chunk) = response.chunk().await.unwrap() {
+            assert!(body.len() + chunk.len() <= BODY_LIMIT as usize, "too large");
+            body.extend_from_slice(&chunk);
+        }
+        body
+    };
+    let call = async {
+        tokio::time::timeout(ATTEMPT_TIMEOUT, attempt)
+            .await
+            .unwrap()
+    };
+    let body = tokio::time::timeout(DEADLINE, call).await.unwrap();
+    serde_json::from_slice(&body).unwrap()
+}
+
+/// One process-CPU and one wall-clock sample per variant and round, in interleaved rounds.
+struct PerCallSamples {
+    cpu: [Vec<f64>; 3],
+    wall: [Vec<f64>; 3],
+}
+
+/// Three variants in interleaved rounds: the SDK; raw reqwest configured like the SDK's client
+/// (10 s connect and 30 s read timeouts, the same User-Agent) with the SDK's bounds, the
+/// like-for-like baseline; and a bare `reqwest::Client::new()` without bounds, to show what the
+/// bounds themselves cost. Each round records the process's CPU time (user + system, every
+/// thread: the client's work, wherever Tokio runs it) and the wall-clock time per call.
+async fn per_call(rt_calls: usize, rounds: usize) -> Vec<Figure> {
+    let (base, _server) = per_call_server();
     let deck = client(&base);
     let _ = rustls::crypto::ring::default_provider().install_default();
     let same = reqwest::Client::builder()
@@ -189,58 +278,98 @@ async fn per_call(rt_calls: usize, rounds: usize) -> Vec<Figure> {
         .unwrap();
     let bare = reqwest::Client::builder().build().unwrap();
     let url = format!("{base}/task-runs/trun_1?include=input%2Cstorage%2Cartifacts");
-    let raw_call = |http: &reqwest::Client| {
+    let raw_call = |http: &reqwest::Client, bounded: bool| {
         let request = http
             .get(&url)
             .header("authorization", format!("Bearer {KEY}"))
             .header("accept", "application/json");
         async move {
-            let bytes = request
-                .send()
-                .await
-                .unwrap()
-                .error_for_status()
-                .unwrap()
-                .bytes()
-                .await
-                .unwrap();
-            let run: deck::types::TaskRun = serde_json::from_slice(&bytes).unwrap();
+            let run = if bounded {
+                raw_bounded(request).await
+            } else {
+                let bytes = request.send().await.unwrap().bytes().await.unwrap();
+                serde_json::from_slice::<deck::types::TaskRun>(&bytes).unwrap()
+            };
             std::hint::black_box(run);
         }
     };
-    let mut samples: [Vec<f64>; 3] = Default::default();
+    let sdk_call = || async {
+        let run = deck
+            .get_task_run()
+            .run_id("trun_1")
+            .include(deck::ext::Include::all())
+            .send()
+            .await
+            .unwrap();
+        std::hint::black_box(run);
+    };
+    // `DECK_BENCH_VARIANT=sdk|raw` runs that variant only (`DECK_BENCH_CALLS` times), for a
+    // profiler to count: `valgrind --tool=callgrind` at two call counts gives instructions per
+    // call.
+    if let Ok(only) = std::env::var("DECK_BENCH_VARIANT") {
+        let calls = std::env::var("DECK_BENCH_CALLS")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(rt_calls * rounds);
+        for _ in 0..calls {
+            match only.as_str() {
+                "sdk" => sdk_call().await,
+                _ => raw_call(&same, true).await,
+            }
+        }
+        return Vec::new();
+    }
+    // Warm-up: connections open, allocator and caches in their steady state.
+    for _ in 0..rt_calls / 4 {
+        sdk_call().await;
+        raw_call(&same, true).await;
+        raw_call(&bare, false).await;
+    }
+    let mut samples = PerCallSamples {
+        cpu: Default::default(),
+        wall: Default::default(),
+    };
     for round in 0..rounds * 3 {
         let variant = round % 3;
+        let cpu = process_cpu_us();
         let started = Instant::now();
         for _ in 0..rt_calls {
             match variant {
-                0 => {
-                    let run = deck
-                        .get_task_run()
-                        .run_id("trun_1")
-                        .include(deck::ext::Include::all())
-                        .send()
-                        .await
-                        .unwrap();
-                    std::hint::black_box(run);
-                }
-                1 => raw_call(&same).await,
-                _ => raw_call(&bare).await,
+                0 => sdk_call().await,
+                1 => raw_call(&same, true).await,
+                _ => raw_call(&bare, false).await,
             }
         }
-        samples[variant].push(started.elapsed().as_secs_f64() * 1e6 / rt_calls as f64);
+        let n = rt_calls as f64;
+        samples.wall[variant].push(started.elapsed().as_secs_f64() * 1e6 / n);
+        samples.cpu[variant].push((process_cpu_us() - cpu) / n);
     }
-    let [sdk, same, bare] = samples.map(median);
+    let cpu_name = "per-call CPU time (user + system), get_task_run vs raw reqwest+serde_json, \
+                    same bounds (µs)";
+    let wall_name = "per-call wall clock, get_task_run vs raw reqwest+serde_json, same bounds (µs)";
+    let bare_name = "per-call wall clock, get_task_run vs bare reqwest::Client (no bounds) (µs)";
+    keep_samples(cpu_name, &samples.cpu[0], &samples.cpu[1]);
+    keep_samples(wall_name, &samples.wall[0], &samples.wall[1]);
+    keep_samples(bare_name, &samples.wall[0], &samples.wall[2]);
+    let [sdk_cpu, same_cpu, _] = samples.cpu.map(median);
+    let [sdk, same, bare] = samples.wall.map(median);
     vec![
         Figure {
-            name: "per-call get_task_run vs raw reqwest+serde_json, same timeouts (µs)",
+            name: cpu_name,
+            value: sdk_cpu,
+            baseline: same_cpu,
+            unit: "µs",
+            target: Some(("<=", 1.05)),
+        },
+        Figure {
+            name: wall_name,
             value: sdk,
             baseline: same,
             unit: "µs",
             target: Some(("<=", 1.05)),
         },
         Figure {
-            name: "per-call get_task_run vs bare reqwest::Client (no timeouts) (µs)",
+            name: bare_name,
             value: sdk,
             baseline: bare,
             unit: "µs",
@@ -430,8 +559,20 @@ fn decode(rounds: usize) -> Figure {
     }
 }
 
+fn min(v: &[f64]) -> f64 {
+    v.iter().copied().fold(f64::INFINITY, f64::min)
+}
+
+fn max(v: &[f64]) -> f64 {
+    v.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--per-call-server") {
+        per_call_server_child();
+        return;
+    }
     if let Some(i) = args.iter().position(|a| a == "--memory-child") {
         memory_child(args[i + 1].parse().unwrap());
         return;
@@ -448,7 +589,15 @@ fn main() {
     let want = |name: &str| only.is_empty() || only.split(',').any(|o| o == name);
     let mut figures = Vec::new();
     if want("per_call") {
-        figures.extend(rt.block_on(per_call(if q { 20 } else { 400 }, if q { 2 } else { 9 })));
+        // One thread: the process's CPU time is then the calls' work, not idle workers
+        // searching for tasks to steal (which varies from round to round).
+        let one_thread = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        figures.extend(
+            one_thread.block_on(per_call(if q { 20 } else { 400 }, if q { 2 } else { 15 })),
+        );
     }
     if want("paging") {
         figures.extend(rt.block_on(paging(
@@ -481,10 +630,23 @@ fn main() {
             "{:<68} {:>10.1}{:<2} {:>10.1}{:<2} {:>7.3} {:>8} {:>5}",
             f.name, f.value, "", f.baseline, "", ratio, target, met
         );
-        json_rows.push(json!({
+        let mut row = json!({
             "figure": f.name, "value": f.value, "baseline": f.baseline, "unit": f.unit,
             "ratio": ratio, "target": f.target.map(|(_, t)| t), "met": f.target.map(|(_, t)| ratio <= t),
-        }));
+        });
+        if let Some((_, value, baseline)) = SAMPLES.lock().unwrap().iter().find(|s| s.0 == f.name) {
+            row["samples"] = json!({"value": value, "baseline": baseline});
+            let pairs: Vec<f64> = value.iter().zip(baseline).map(|(v, b)| v / b).collect();
+            println!(
+                "{:<68} {:>12} {:>12} pair ratios {:.3}–{:.3}",
+                "",
+                format!("{:.1}–{:.1}", min(value), max(value)),
+                format!("{:.1}–{:.1}", min(baseline), max(baseline)),
+                min(&pairs),
+                max(&pairs)
+            );
+        }
+        json_rows.push(row);
     }
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
     std::fs::create_dir_all(&dir).unwrap();

@@ -37,6 +37,7 @@ macro_rules! say {
 
 /// What a run of the task is given: its `input_schema` is derived from this type.
 #[derive(Serialize, JsonSchema)]
+#[schemars(crate = "deck::schemars")]
 struct BillRequest {
     /// The account number, as printed on the bill.
     account_number: String,
@@ -45,6 +46,7 @@ struct BillRequest {
 /// What the task extracts: its `output_schema` is derived from this type, and the run's output
 /// is read back as it.
 #[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(crate = "deck::schemars")]
 struct Bill {
     /// Amount due, in the bill's currency.
     amount_due: f64,
@@ -56,6 +58,7 @@ struct Bill {
 
 /// One line of a bill.
 #[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(crate = "deck::schemars")]
 struct BillLine {
     label: String,
     amount: f64,

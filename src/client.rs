@@ -3,6 +3,7 @@
 
 use crate::Client;
 use crate::error::Error;
+use crate::hooks::{AttemptInfo, AttemptRequest, Hooks};
 use crate::retry::RetryPolicy;
 use reqwest::header::{HeaderMap, HeaderValue};
 use rustls::pki_types::CertificateDer;
@@ -63,6 +64,7 @@ pub(crate) struct Config {
     pub(crate) max_response_bytes: u64,
     pub(crate) automatic_idempotency_keys: bool,
     pub(crate) limiter: Option<Limiter>,
+    pub(crate) hooks: Hooks,
 }
 
 /// The client-side rate limiter, shared by every clone of a client: `requests` slots, each
@@ -302,6 +304,7 @@ pub struct ClientBuilder {
     automatic_idempotency_keys: bool,
     rate_limit: Option<RateLimit>,
     root_certificates: Vec<Certificate>,
+    hooks: Hooks,
 }
 
 impl Default for ClientBuilder {
@@ -319,6 +322,7 @@ impl Default for ClientBuilder {
             automatic_idempotency_keys: true,
             rate_limit: None,
             root_certificates: Vec::new(),
+            hooks: Hooks::default(),
         }
     }
 }
@@ -415,6 +419,28 @@ impl ClientBuilder {
         self
     }
 
+    /// Runs `hook` before every attempt of every call (retries included), to read the request
+    /// and add headers; see [`hooks`](crate::hooks). Per call, see
+    /// [`RequestOptions::before_attempt`].
+    pub fn before_attempt(
+        mut self,
+        hook: impl Fn(&mut AttemptRequest<'_>) + Send + Sync + 'static,
+    ) -> Self {
+        self.hooks.before(hook);
+        self
+    }
+
+    /// Runs `hook` after every attempt of every call: operation, method, path, status, attempt
+    /// number, duration, `request_id` and error kind; see [`hooks`](crate::hooks). Per call, see
+    /// [`RequestOptions::after_attempt`].
+    pub fn after_attempt(
+        mut self,
+        hook: impl Fn(&AttemptInfo<'_>) + Send + Sync + 'static,
+    ) -> Self {
+        self.hooks.after(hook);
+        self
+    }
+
     /// Text appended to the `User-Agent` (e.g. your service's name and version).
     pub fn user_agent_suffix(mut self, suffix: impl Into<String>) -> Self {
         self.user_agent = Some(suffix.into());
@@ -485,6 +511,7 @@ impl ClientBuilder {
                 max_response_bytes: self.max_response_bytes,
                 automatic_idempotency_keys: self.automatic_idempotency_keys,
                 limiter: self.rate_limit.map(Limiter::new),
+                hooks: self.hooks,
             }),
         };
         Ok(Client::new_with_client(&base_url, http, state))
@@ -682,7 +709,8 @@ impl std::str::FromStr for IdempotencyKey {
     }
 }
 
-/// Options for one call: an idempotency key of your own, a per-attempt timeout, a retry policy.
+/// Options for one call: an idempotency key of your own, a per-attempt timeout, a retry policy,
+/// hooks.
 ///
 /// Attach them with `.with_options(..)` on any request builder; on a list builder they apply to
 /// every page:
@@ -710,6 +738,7 @@ pub struct RequestOptions {
     pub(crate) idempotency_key: Option<IdempotencyKey>,
     pub(crate) timeout: Option<Duration>,
     pub(crate) retry: Option<RetryPolicy>,
+    pub(crate) hooks: Hooks,
 }
 
 impl RequestOptions {
@@ -733,6 +762,26 @@ impl RequestOptions {
     /// A retry policy (and overall limit) for this call, overriding the client's.
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = Some(policy);
+        self
+    }
+
+    /// Runs `hook` before every attempt of this call, after the client's
+    /// ([`ClientBuilder::before_attempt`]); see [`hooks`](crate::hooks).
+    pub fn before_attempt(
+        mut self,
+        hook: impl Fn(&mut AttemptRequest<'_>) + Send + Sync + 'static,
+    ) -> Self {
+        self.hooks.before(hook);
+        self
+    }
+
+    /// Runs `hook` after every attempt of this call, after the client's
+    /// ([`ClientBuilder::after_attempt`]); see [`hooks`](crate::hooks).
+    pub fn after_attempt(
+        mut self,
+        hook: impl Fn(&AttemptInfo<'_>) + Send + Sync + 'static,
+    ) -> Self {
+        self.hooks.after(hook);
         self
     }
 }

@@ -483,8 +483,17 @@ impl fmt::Display for Include {
             .iter()
             .filter(|(bit, _)| self.bits & bit != 0)
             .map(|(_, n)| *n);
-        let all: Vec<&str> = known.chain(self.other.iter().map(String::as_str)).collect();
-        f.write_str(&all.join(","))
+        // Written piece by piece: no intermediate list or string per call.
+        for (i, name) in known
+            .chain(self.other.iter().map(String::as_str))
+            .enumerate()
+        {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            f.write_str(name)?;
+        }
+        Ok(())
     }
 }
 

@@ -16,6 +16,7 @@ mod generated {
 pub mod client;
 pub mod error;
 pub mod ext;
+pub mod hooks;
 mod ids;
 mod response;
 mod retry;
@@ -33,8 +34,9 @@ pub use response::ResponseValue;
 pub use retry::RetryPolicy;
 #[cfg(feature = "schemars")]
 pub use schema::json_schema;
-/// The `schemars` this crate derives with (feature `schemars`): derive `JsonSchema` through it
-/// so the versions match.
+/// The `schemars` this crate derives with (feature `schemars`): derive `JsonSchema` through it,
+/// with `#[schemars(crate = "deck::schemars")]` on the type, so the versions match and your
+/// crate needs no `schemars` dependency of its own (see [`json_schema`]).
 #[cfg(feature = "schemars")]
 pub use schemars;
 

@@ -1,8 +1,10 @@
 //! JSON Schema from Rust types (feature `schemars`), for a task's `input_schema` and
 //! `output_schema`.
 //!
-//! Derive [`schemars::JsonSchema`] (re-exported as [`deck::schemars`](crate::schemars), so the
-//! versions match) next to serde's traits, then create the task with [`json_schema`], run it
+//! Derive [`schemars::JsonSchema`] through the re-export [`deck::schemars`](crate::schemars),
+//! with `#[schemars(crate = "deck::schemars")]` on the type (so the versions match, and your
+//! crate needs no `schemars` dependency), next to serde's traits, then create the task with
+//! [`json_schema`], run it
 //! with your input type ([`builder::RunTask::input`](crate::builder::RunTask::input)) and read
 //! the output as your type ([`TaskRun::output_as`](crate::types::TaskRun::output_as)):
 //!
@@ -13,11 +15,13 @@
 //! use serde::{Deserialize, Serialize};
 //!
 //! #[derive(Serialize, JsonSchema)]
+//! #[schemars(crate = "deck::schemars")]
 //! struct BillRequest {
 //!     account_number: String,
 //! }
 //!
 //! #[derive(Deserialize, JsonSchema)]
+//! #[schemars(crate = "deck::schemars")]
 //! struct Bill {
 //!     amount_due: f64,
 //!     due_date: String,

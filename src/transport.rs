@@ -10,17 +10,22 @@
 //! deadline.
 
 use crate::client::{Config, IDEMPOTENCY_KEY_HEADER, IdempotencyKey, RequestOptions, Slot};
-use crate::error::{ApiError, DecodeError, Error, ErrorBody, KEPT_BODY_BYTES, truncate};
+use crate::error::{ApiError, DecodeError, Error, ErrorBody, ErrorKind, KEPT_BODY_BYTES, truncate};
+use crate::hooks::{AttemptInfo, CallHooks};
 use crate::retry::{self, Attempt, Decision, Outcome, RetryPolicy};
 use crate::{Client, ResponseValue};
 use bytes::{Bytes, BytesMut};
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderName};
 use reqwest::{Method, Request, StatusCode};
 use serde::de::DeserializeOwned;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime};
 use tokio::time::Instant;
 use tracing::Instrument;
+
+/// Header names looked up on every call, parsed once.
+const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static(IDEMPOTENCY_KEY_HEADER);
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Error bodies are read up to this size; the rest is not read (Deck's envelope is small).
 pub(crate) const ERROR_BODY_LIMIT: u64 = 64 * 1024;
@@ -41,6 +46,7 @@ pub(crate) async fn send<T: DeserializeOwned>(
     let config = &client.inner.config;
     let key = idempotency_key(config, &options, &mut request);
     let policy = options.retry.as_ref().unwrap_or(&config.retry);
+    // Today's names, and OpenTelemetry's HTTP client conventions beside them.
     let span = tracing::info_span!(
         "deck.request",
         operation,
@@ -50,9 +56,21 @@ pub(crate) async fn send<T: DeserializeOwned>(
         attempts = tracing::field::Empty,
         duration_ms = tracing::field::Empty,
         request_id = tracing::field::Empty,
+        "http.request.method" = %request.method(),
+        "url.path" = request.url().path(),
+        "server.address" = request.url().host_str(),
+        "http.response.status_code" = tracing::field::Empty,
     );
-    let attempts = AtomicU32::new(0);
-    let started = Instant::now();
+    let hooks = CallHooks::of(&config.hooks, &options.hooks);
+    let progress = Progress::default();
+    // For a last report to after-attempt hooks when the deadline cuts an attempt short.
+    let cut_short = hooks
+        .as_ref()
+        .map(|_| (request.method().clone(), request.url().path().to_owned()));
+    // Without a subscriber that wants the span, its clock, records and entering it on every
+    // poll are skipped (`cargo xtask bench`, per-call CPU).
+    let traced = !span.is_disabled();
+    let started = traced.then(Instant::now);
     let call = attempts_until_done(
         client,
         config,
@@ -60,31 +78,68 @@ pub(crate) async fn send<T: DeserializeOwned>(
         operation,
         &options,
         policy,
-        &attempts,
+        &span,
+        hooks.as_ref(),
+        &progress,
         key.as_ref(),
     );
-    let result = match policy.overall_deadline() {
-        Some(limit) => match tokio::time::timeout(limit, call)
-            .instrument(span.clone())
-            .await
-        {
-            Ok(result) => result,
-            Err(_) => {
-                let attempts = attempts.load(Ordering::Relaxed);
-                Err(Error::Timeout {
-                    after: limit,
-                    attempts,
-                    // Nothing was sent when no attempt started.
-                    idempotency_key: key.filter(|_| attempts > 0),
-                })
-            }
-        },
-        None => call.instrument(span.clone()).await,
+    let bounded = async {
+        match policy.overall_deadline() {
+            Some(limit) => match tokio::time::timeout(limit, call).await {
+                Ok(result) => result,
+                Err(_) => {
+                    let attempts = progress.attempts.load(Ordering::Relaxed);
+                    let in_flight = *progress.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+                    if let (Some(hooks), Some((method, path)), Some(since)) =
+                        (&hooks, &cut_short, in_flight)
+                    {
+                        hooks.after_attempt(&AttemptInfo {
+                            operation,
+                            method,
+                            path,
+                            attempt: attempts,
+                            status: None,
+                            duration: since.elapsed(),
+                            request_id: None,
+                            error: Some(ErrorKind::Timeout),
+                        });
+                    }
+                    Err(Error::Timeout {
+                        after: limit,
+                        attempts,
+                        // Nothing was sent when no attempt started.
+                        idempotency_key: key.clone().filter(|_| attempts > 0),
+                    })
+                }
+            },
+            None => call.await,
+        }
     };
-    span.record("attempts", attempts.load(Ordering::Relaxed));
-    span.record("duration_ms", started.elapsed().as_millis() as u64);
+    let result = match traced {
+        true => bounded.instrument(span.clone()).await,
+        false => bounded.await,
+    };
+    if let Some(started) = started {
+        span.record("attempts", progress.attempts.load(Ordering::Relaxed));
+        span.record("duration_ms", started.elapsed().as_millis() as u64);
+    }
     let received = result?;
     decode(received)
+}
+
+/// How far a call got, readable after its future is dropped (the deadline).
+#[derive(Default)]
+struct Progress {
+    /// Attempts started.
+    attempts: AtomicU32,
+    /// When the attempt in flight was sent, if one is and hooks are set.
+    in_flight: std::sync::Mutex<Option<Instant>>,
+}
+
+impl Progress {
+    fn set_in_flight(&self, since: Option<Instant>) {
+        *self.in_flight.lock().unwrap_or_else(|e| e.into_inner()) = since;
+    }
 }
 
 /// A response read whole (within the limit).
@@ -137,16 +192,21 @@ async fn attempts_until_done(
     operation: &'static str,
     options: &RequestOptions,
     policy: &RetryPolicy,
-    attempts: &AtomicU32,
+    span: &tracing::Span,
+    hooks: Option<&CallHooks<'_>>,
+    progress: &Progress,
     key: Option<&IdempotencyKey>,
 ) -> Result<Received, Error> {
-    let span = tracing::Span::current();
     // One timer around each attempt (request and body), not reqwest's per-request timeout:
     // the same bound at a fraction of the per-call cost (`cargo xtask bench`, per-call).
     let attempt_limit = options.timeout.or(config.attempt_timeout);
     log_request_body(operation, &request);
-    let method = request.method().as_str().to_string();
-    let has_key = request.headers().contains_key(IDEMPOTENCY_KEY_HEADER);
+    let method = request.method().clone();
+    let path = match hooks {
+        Some(_) => request.url().path().to_owned(),
+        None => String::new(),
+    };
+    let has_key = request.headers().contains_key(&IDEMPOTENCY_KEY);
     let started = Instant::now();
     let mut next = Some(request);
     let mut attempt = 0u32;
@@ -158,10 +218,36 @@ async fn attempts_until_done(
             None => None,
         };
         attempt += 1;
-        attempts.store(attempt, Ordering::Relaxed);
-        let request = next.take().expect("a request for each attempt");
-        // A body that cannot be cloned (a stream) allows no retry.
-        next = request.try_clone();
+        progress.attempts.store(attempt, Ordering::Relaxed);
+        let mut request = next.take().expect("a request for each attempt");
+        // A body that cannot be cloned (a stream) allows no retry. Cloned before the hooks run:
+        // each attempt starts from the request as built; not at all when no attempt can follow.
+        next = match attempt < policy.attempts() {
+            true => request.try_clone(),
+            false => None,
+        };
+        // The hooks' clock: only read when there are hooks to tell.
+        let sent = hooks.map(|hooks| {
+            hooks.before_attempt(&mut request, operation, attempt);
+            let now = Instant::now();
+            progress.set_in_flight(Some(now));
+            now
+        });
+        let report = |status: Option<StatusCode>, request_id: Option<&str>, error| {
+            if let (Some(hooks), Some(sent)) = (hooks, sent) {
+                progress.set_in_flight(None);
+                hooks.after_attempt(&AttemptInfo {
+                    operation,
+                    method: &method,
+                    path: &path,
+                    attempt,
+                    status,
+                    duration: sent.elapsed(),
+                    request_id,
+                    error,
+                });
+            }
+        };
         let reading = read(client, request, slot, config.max_response_bytes);
         let read = match attempt_limit {
             Some(limit) => tokio::time::timeout(limit, reading)
@@ -171,11 +257,19 @@ async fn attempts_until_done(
         };
         let (outcome, failure) = match read {
             Ok(received) if received.status.is_success() => {
-                record(&span, &received, None);
+                record(span, &received, None);
+                if hooks.is_some() {
+                    report(Some(received.status), header_request_id(&received), None);
+                }
                 return Ok(received);
             }
             Ok(received) if received.status.is_redirection() => {
-                record(&span, &received, None);
+                record(span, &received, None);
+                report(
+                    Some(received.status),
+                    header_request_id(&received),
+                    Some(ErrorKind::Redirect),
+                );
                 // The server's, so kept bounded.
                 let location = received
                     .headers
@@ -188,7 +282,7 @@ async fn attempts_until_done(
             }
             Ok(received) => {
                 let body = ErrorBody::from_bytes(&received.body);
-                record(&span, &received, body.request_id());
+                record(span, &received, body.request_id());
                 tracing::trace!(
                     status = received.status.as_u16(),
                     body = %redacted(operation, &received.body),
@@ -218,6 +312,7 @@ async fn attempts_until_done(
                 (outcome, Error::Api(Box::new(error)))
             }
             Err(Failed::TooLarge { limit, status }) => {
+                report(Some(status), None, Some(ErrorKind::ResponseTooLarge));
                 // The same request gets the same body: not worth another attempt.
                 return Err(Error::ResponseTooLarge { limit, status });
             }
@@ -261,6 +356,7 @@ async fn attempts_until_done(
                 )
             }
         };
+        report(failure.status(), failure.request_id(), Some(failure.kind()));
         // Logs above TRACE name the failure, never a body.
         let summary = match &failure {
             Error::Api(e) => format!("{} {}", e.status(), e.code().unwrap_or("")),
@@ -308,7 +404,7 @@ fn is_permanent(error: &reqwest::Error) -> bool {
 
 fn decide(
     policy: &RetryPolicy,
-    method: &str,
+    method: &Method,
     has_idempotency_key: bool,
     attempt: u32,
     outcome: Outcome<'_>,
@@ -317,7 +413,7 @@ fn decide(
     retry::decide(
         policy,
         &Attempt {
-            method,
+            method: method.as_str(),
             has_idempotency_key,
             attempt,
             outcome,
@@ -383,14 +479,21 @@ async fn read(
 }
 
 fn record(span: &tracing::Span, received: &Received, body_request_id: Option<&str>) {
+    if span.is_disabled() {
+        return;
+    }
     span.record("status", received.status.as_u16());
-    let header_id = received
-        .headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok());
-    if let Some(id) = body_request_id.or(header_id) {
+    span.record("http.response.status_code", received.status.as_u16());
+    if let Some(id) = body_request_id.or(header_request_id(received)) {
         span.record("request_id", truncate(id, 100));
     }
+}
+
+fn header_request_id(received: &Received) -> Option<&str> {
+    received
+        .headers
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
 }
 
 /// Decodes a success body; an empty body decodes as JSON `null` (so `()` and `Option` work).

@@ -1,6 +1,8 @@
 //! One `tracing` span per call, with operation, method, status, attempts, duration and request
-//! id; bodies only at TRACE. Its own test binary: tracing caches callsite interest process-wide,
-//! so a thread-local subscriber must not race with other tests hitting the same callsites.
+//! id (and OpenTelemetry's `http.request.method`, `url.path`, `http.response.status_code`,
+//! `server.address`); bodies only at TRACE. Its own test binary: tracing caches callsite
+//! interest process-wide, so a thread-local subscriber must not race with other tests hitting
+//! the same callsites.
 
 mod common;
 
@@ -57,6 +59,11 @@ async fn one_span_per_call_with_operation_status_attempts_and_request_id() {
         "attempts=2",
         "request_id=\"req_span_1\"",
         "duration_ms=",
+        // OpenTelemetry's HTTP client conventions, beside today's names.
+        "http.request.method=GET",
+        "url.path=\"/v2/test\"",
+        "http.response.status_code=200",
+        "server.address=\"127.0.0.1\"",
     ] {
         assert!(close.contains(field), "missing {field} in {close}");
     }

@@ -6,7 +6,8 @@ use std::time::Duration;
 use deck::types::RunStatus;
 use deck::webhooks::{
     DEFAULT_TOLERANCE, Event, EventData, EventType, HEADER_WEBHOOK_ID, HEADER_WEBHOOK_SIGNATURE,
-    HEADER_WEBHOOK_TIMESTAMP, Header, MalformedReason, SecretProblem, Webhook, WebhookError,
+    HEADER_WEBHOOK_TIMESTAMP, Header, MalformedReason, SecretProblem, SignatureHint, Webhook,
+    WebhookError,
 };
 use http::{HeaderMap, HeaderValue};
 
@@ -112,7 +113,10 @@ fn tampering_with_body_or_headers_is_no_matching_signature() {
     let good = signed(&wh, BODY, NOW);
     let no_match = |body: &[u8], h: &HeaderMap| {
         let err = wh.verify_at(body, h, NOW).unwrap_err();
-        assert!(matches!(err, WebhookError::NoMatchingSignature), "{err}");
+        assert!(
+            matches!(err, WebhookError::NoMatchingSignature { .. }),
+            "{err}"
+        );
     };
 
     let mut body = BODY.to_vec();
@@ -140,7 +144,10 @@ fn the_wrong_secret_is_no_matching_signature() {
     let err = wh
         .verify_at(BODY, &signed(&other, BODY, NOW), NOW)
         .unwrap_err();
-    assert!(matches!(err, WebhookError::NoMatchingSignature), "{err}");
+    assert!(
+        matches!(err, WebhookError::NoMatchingSignature { .. }),
+        "{err}"
+    );
 }
 
 #[test]
@@ -201,7 +208,10 @@ fn a_forged_stale_delivery_is_reported_as_a_forgery() {
     let err = wh
         .verify_at(BODY, &signed(&other, BODY, NOW - 3600), NOW)
         .unwrap_err();
-    assert!(matches!(err, WebhookError::NoMatchingSignature), "{err}");
+    assert!(
+        matches!(err, WebhookError::NoMatchingSignature { .. }),
+        "{err}"
+    );
 }
 
 #[test]
@@ -327,7 +337,10 @@ fn any_of_several_signatures_may_match() {
     let err = wh
         .verify_at(BODY, &headers(MSG_ID, &now, &none), NOW)
         .unwrap_err();
-    assert!(matches!(err, WebhookError::NoMatchingSignature), "{err}");
+    assert!(
+        matches!(err, WebhookError::NoMatchingSignature { .. }),
+        "{err}"
+    );
 
     // Signatures split over several header lines.
     let mut h = headers(MSG_ID, &now, junk);
@@ -377,7 +390,10 @@ fn rotation_accepts_the_previous_secret_only_while_configured() {
     both.verify_at(BODY, &from_current, NOW).unwrap();
 
     let err = current.verify_at(BODY, &from_previous, NOW).unwrap_err();
-    assert!(matches!(err, WebhookError::NoMatchingSignature), "{err}");
+    assert!(
+        matches!(err, WebhookError::NoMatchingSignature { .. }),
+        "{err}"
+    );
 
     // The first secret signs.
     assert_eq!(
@@ -406,7 +422,7 @@ fn invalid_secrets_are_refused() {
     );
     assert_eq!(
         problem(Webhook::with_secrets([SECRET, "nope!"])),
-        (1, SecretProblem::NotBase64)
+        (1, SecretProblem::MissingPrefix)
     );
     assert_eq!(
         problem(Webhook::with_secrets(Vec::<String>::new())),
@@ -414,7 +430,7 @@ fn invalid_secrets_are_refused() {
     );
     assert_eq!(problem(Webhook::from_bytes(b"")), (0, SecretProblem::Empty));
     // Whitespace around a secret (a trailing newline from a file or env var) is ignored.
-    Webhook::new(&format!("  {SECRET}\n")).unwrap();
+    Webhook::new(format!("  {SECRET}\n")).unwrap();
 
     // from_bytes takes the decoded key.
     let (_, _, ts, payload, expected) = VECTORS[0];
@@ -428,6 +444,165 @@ fn invalid_secrets_are_refused() {
             .sign(VECTORS[0].1, ts, payload.as_bytes()),
         expected
     );
+}
+
+#[test]
+fn secrets_are_taken_as_str_or_string() {
+    // `Webhook::new(std::env::var(..)?)` compiles: any `AsRef<str>`.
+    let owned: String = SECRET.to_string();
+    Webhook::new(owned.clone()).unwrap();
+    Webhook::new(&owned).unwrap();
+    Webhook::new(SECRET).unwrap();
+    Webhook::with_secrets(vec![owned.clone(), OTHER_SECRET.to_string()]).unwrap();
+    Webhook::with_secrets([&owned]).unwrap();
+}
+
+fn secret_problem(r: Result<Webhook, WebhookError>) -> SecretProblem {
+    match r.unwrap_err() {
+        WebhookError::InvalidSecret { problem, .. } => problem,
+        other => panic!("{other}"),
+    }
+}
+
+#[test]
+fn secrets_decoding_to_fewer_than_16_bytes_are_refused() {
+    use base64::Engine as _;
+    let encode = |n: usize| {
+        let key: Vec<u8> = (0..n as u8).collect();
+        format!(
+            "whsec_{}",
+            base64::engine::general_purpose::STANDARD.encode(key)
+        )
+    };
+    for n in [1, 3, 15] {
+        let err = Webhook::new(encode(n)).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                WebhookError::InvalidSecret { index: 0, problem: SecretProblem::TooShort { bytes } } if bytes == n
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("fewer than 16"), "{err}");
+        assert_eq!(
+            secret_problem(Webhook::from_bytes(&vec![7u8; n])),
+            SecretProblem::TooShort { bytes: n }
+        );
+    }
+    Webhook::new(encode(16)).unwrap();
+    Webhook::from_bytes(&[7u8; 16]).unwrap();
+    // The second of two secrets is named.
+    assert!(matches!(
+        Webhook::with_secrets([SECRET.to_string(), encode(8)]).unwrap_err(),
+        WebhookError::InvalidSecret {
+            index: 1,
+            problem: SecretProblem::TooShort { bytes: 8 }
+        }
+    ));
+}
+
+#[test]
+fn a_signature_or_an_unprefixed_non_secret_is_named_as_such() {
+    let signature = webhook().sign(MSG_ID, NOW, BODY);
+    assert!(signature.starts_with("v1,"));
+    for pasted in [
+        signature.clone(),
+        format!("whsec_{signature}"),
+        format!("whsec_v1,{}", &SECRET[6..]),
+    ] {
+        let err = Webhook::new(&pasted).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                WebhookError::InvalidSecret {
+                    problem: SecretProblem::SignaturePrefix,
+                    ..
+                }
+            ),
+            "{pasted}: {err}"
+        );
+        assert!(err.to_string().contains("`v1,`"), "{err}");
+    }
+    // Not a `whsec_` secret, and not base64: an API key, an id, the wrong variable.
+    for other in ["sk_live_0123456789abcdef", "dest_01JXYZ", "nope!"] {
+        let err = Webhook::new(other).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                WebhookError::InvalidSecret {
+                    problem: SecretProblem::MissingPrefix,
+                    ..
+                }
+            ),
+            "{other}: {err}"
+        );
+        assert!(err.to_string().contains("`whsec_`"), "{err}");
+    }
+    // With the prefix, bad base64 stays `NotBase64`.
+    assert_eq!(
+        secret_problem(Webhook::new("whsec_sk_live_0123")),
+        SecretProblem::NotBase64
+    );
+}
+
+/// The hint of a `NoMatchingSignature`.
+fn mismatch_hint(err: WebhookError) -> Option<SignatureHint> {
+    match err {
+        WebhookError::NoMatchingSignature { hint } => hint,
+        other => panic!("{other}"),
+    }
+}
+
+#[test]
+fn a_mismatch_names_a_re_serialised_body() {
+    let wh = webhook();
+    // As Deck sends it: compact, its keys in Deck's order (not sorted).
+    let raw = br#"{"id":"evt_1","object":"event","type":"task_run.completed","created_at":"2025-06-15T15:06:40Z","data":{"id":"run_1","object":"task_run","status":"completed"}}"#;
+    let h = signed(&wh, raw, NOW);
+    wh.verify_at(raw, &h, NOW).unwrap();
+    let value: serde_json::Value = serde_json::from_slice(raw).unwrap();
+
+    // Pretty-printed.
+    let pretty = serde_json::to_vec_pretty(&value).unwrap();
+    let err = wh.verify_at(&pretty, &h, NOW).unwrap_err();
+    assert!(err.to_string().contains("raw request body"), "{err}");
+    assert_eq!(mismatch_hint(err), Some(SignatureHint::BodyPrettyPrinted));
+
+    // Parsed and written again by serde_json (an axum `Json<Value>` extractor, say).
+    let reserialised = serde_json::to_vec(&value).unwrap();
+    assert_ne!(&reserialised[..], &raw[..]);
+    let err = wh.verify_at(&reserialised, &h, NOW).unwrap_err();
+    assert!(err.to_string().contains("re-serialised"), "{err}");
+    assert_eq!(mismatch_hint(err), Some(SignatureHint::BodyReserialized));
+
+    // A raw body under the wrong secret: no guess, but the message says what to check.
+    let other = Webhook::new(OTHER_SECRET).unwrap();
+    let err = wh
+        .verify_at(raw, &signed(&other, raw, NOW), NOW)
+        .unwrap_err();
+    assert!(err.to_string().contains("wrong secret"), "{err}");
+    assert_eq!(mismatch_hint(err), None);
+    // Not JSON at all: no body guess either.
+    let err = wh.verify_at(b"x", &h, NOW).unwrap_err();
+    assert_eq!(mismatch_hint(err), None);
+}
+
+#[test]
+fn a_mismatch_names_a_secret_given_without_whsec() {
+    let raw = br#"{"type":"x","id":"evt_1"}"#;
+    let signer = Webhook::new(OTHER_SECRET).unwrap();
+    let h = signed(&signer, raw, NOW);
+    // The bare base64 of a secret is accepted; when nothing matches, the message says so.
+    let bare = Webhook::with_secrets([SECRET, &SECRET[6..]]).unwrap();
+    let err = bare.verify_at(raw, &h, NOW).unwrap_err();
+    assert!(err.to_string().contains("secret #1"), "{err}");
+    assert_eq!(
+        mismatch_hint(err),
+        Some(SignatureHint::SecretWithoutPrefix { index: 1 })
+    );
+    // With the prefix: no such hint.
+    let err = webhook().verify_at(raw, &h, NOW).unwrap_err();
+    assert_eq!(mismatch_hint(err), None);
 }
 
 #[test]
@@ -460,7 +635,7 @@ fn secrets_never_appear_in_debug_display_or_errors() {
         wh.verify_at(BODY, &HeaderMap::new(), NOW).unwrap_err(),
         // A secret that is not base64 and contains the marker text.
         Webhook::new("whsec_SECRET-MARKER-4f1c9d!").unwrap_err(),
-        Webhook::new(&format!("{encoded}%")).unwrap_err(),
+        Webhook::new(format!("{encoded}%")).unwrap_err(),
     ];
     errors.push(Webhook::with_secrets([secret.as_str(), "SECRET-MARKER-4f1c9d"]).unwrap_err());
     for e in &errors {

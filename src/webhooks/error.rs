@@ -35,9 +35,12 @@ pub enum WebhookError {
         reason: MalformedReason,
     },
     /// `webhook-signature` held well-formed `v1` signatures, but none matches the body and
-    /// headers under any configured secret: a tampered body or header, the wrong secret, or a
-    /// forgery.
-    NoMatchingSignature,
+    /// headers under any configured secret: a tampered body or header, the wrong secret, a body
+    /// that is not the raw bytes as received, or a forgery.
+    NoMatchingSignature {
+        /// The likely mistake, when the body or the secrets show one (see [`SignatureHint`]).
+        hint: Option<SignatureHint>,
+    },
     /// The signature matched, but `webhook-timestamp` is older than the tolerance allows.
     TimestampTooOld {
         /// The delivery's timestamp, Unix seconds.
@@ -117,7 +120,49 @@ impl fmt::Display for MalformedReason {
     }
 }
 
-/// What is wrong with a secret. Deliberately says nothing about its content.
+/// The likely mistake behind a [`WebhookError::NoMatchingSignature`], guessed from the body and
+/// the secrets (only ever looked at when no signature matched).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SignatureHint {
+    /// The body is JSON with whitespace between its tokens (pretty-printed or re-indented). Deck
+    /// signs the bytes it sends; a body parsed and written again never verifies.
+    BodyPrettyPrinted,
+    /// The body is compact JSON whose object keys are all in sorted order, which is how
+    /// `serde_json` writes a parsed `Value`: likely re-serialised (e.g. taken through axum's
+    /// `Json` extractor) instead of the raw bytes as received.
+    BodyReserialized,
+    /// A secret was given without its `whsec_` prefix; check that it is the destination's
+    /// signing secret as Deck shows it (`whsec_…`), not another value.
+    SecretWithoutPrefix {
+        /// Which secret, counting from 0 in the order given.
+        index: usize,
+    },
+}
+
+impl fmt::Display for SignatureHint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SignatureHint::BodyPrettyPrinted => f.write_str(
+                "if the secret is right, the body was likely re-serialised: it is pretty-printed \
+                 JSON; verify the raw request body, byte for byte as received",
+            ),
+            SignatureHint::BodyReserialized => f.write_str(
+                "if the secret is right, the body was likely re-serialised: it is compact JSON \
+                 with sorted keys, as serde_json writes a parsed value; verify the raw request \
+                 body, byte for byte as received",
+            ),
+            SignatureHint::SecretWithoutPrefix { index } => write!(
+                f,
+                "secret #{index} was given without `whsec_`: check that it is the destination's \
+                 signing secret as Deck shows it (`whsec_…`)"
+            ),
+        }
+    }
+}
+
+/// What is wrong with a secret. Deliberately says nothing about its content (beyond its decoded
+/// length when that is the problem).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SecretProblem {
@@ -126,17 +171,43 @@ pub enum SecretProblem {
     NoSecret,
     /// The secret (after any `whsec_` prefix) is empty.
     Empty,
-    /// The secret (after any `whsec_` prefix) is not standard base64.
+    /// The secret (after its `whsec_` prefix) is not standard base64.
     NotBase64,
+    /// The secret has no `whsec_` prefix and is not base64 either: likely not a signing secret
+    /// at all (an API key, a destination id, a value from the wrong variable).
+    MissingPrefix,
+    /// The secret holds `v1,`: the start of a signature (`webhook-signature: v1,<base64>`), not
+    /// part of a secret. The secret is the destination's `whsec_…` value.
+    SignaturePrefix,
+    /// The secret decodes to fewer than [`MIN_SECRET_BYTES`](super::MIN_SECRET_BYTES) bytes: a
+    /// typo or a truncated copy (it would make a weak HMAC key). Deck's secrets are 24 bytes.
+    TooShort {
+        /// How many bytes it decodes to.
+        bytes: usize,
+    },
 }
 
 impl fmt::Display for SecretProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            SecretProblem::NoSecret => "no secret given",
-            SecretProblem::Empty => "the secret is empty",
-            SecretProblem::NotBase64 => "the secret is not `whsec_<base64>` or base64",
-        })
+        match self {
+            SecretProblem::NoSecret => f.write_str("no secret given"),
+            SecretProblem::Empty => f.write_str("the secret is empty"),
+            SecretProblem::NotBase64 => f.write_str("the secret is not `whsec_<base64>` or base64"),
+            SecretProblem::MissingPrefix => f.write_str(
+                "the secret does not start with `whsec_` and is not base64: pass the \
+                 destination's signing secret as Deck shows it (`whsec_…`)",
+            ),
+            SecretProblem::SignaturePrefix => f.write_str(
+                "the secret holds `v1,`, the start of a signature, not of a secret: pass the \
+                 destination's signing secret (`whsec_…`), not a `webhook-signature` value",
+            ),
+            SecretProblem::TooShort { bytes } => write!(
+                f,
+                "the secret decodes to {bytes} bytes, fewer than {}: a typo or a truncated copy \
+                 (Deck's secrets decode to 24 bytes)",
+                super::MIN_SECRET_BYTES
+            ),
+        }
     }
 }
 
@@ -150,8 +221,15 @@ impl fmt::Display for WebhookError {
             WebhookError::MalformedHeader { header, reason } => {
                 write!(f, "malformed header `{header}`: {reason}")
             }
-            WebhookError::NoMatchingSignature => {
-                write!(f, "no webhook signature matches the body and headers")
+            WebhookError::NoMatchingSignature { hint } => {
+                write!(f, "no webhook signature matches the body and headers")?;
+                match hint {
+                    Some(hint) => write!(f, ": {hint}"),
+                    None => write!(
+                        f,
+                        " (a wrong secret, or a body that is not the raw bytes as received)"
+                    ),
+                }
             }
             WebhookError::TimestampTooOld { timestamp, now } => write!(
                 f,

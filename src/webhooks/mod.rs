@@ -40,7 +40,7 @@
 //! let tampered = String::from_utf8(body.to_vec())?.replace("run_1", "run_2");
 //! assert!(matches!(
 //!     webhook.verify(tampered.as_bytes(), &headers),
-//!     Err(WebhookError::NoMatchingSignature)
+//!     Err(WebhookError::NoMatchingSignature { .. })
 //! ));
 //! # Ok(())
 //! # }
@@ -53,7 +53,8 @@
 //!
 //! # Receiving deliveries (axum)
 //!
-//! Verify the raw body, exactly as received: not a re-serialized `Json<…>`. Delivery is at
+//! Verify the raw body, exactly as received: not a re-serialized `Json<…>` (a signature that
+//! does not match says so when the body looks re-serialised: [`SignatureHint`]). Delivery is at
 //! least once and unordered, so skip event ids already handled (and still answer 2xx), and order
 //! by `created_at`. Answer within 5 seconds; Deck retries failures 3 times, then deactivates the
 //! destination.
@@ -126,7 +127,7 @@ use zeroize::Zeroizing;
 /// The event a delivery carries (the same type `GET /events/{id}` answers), re-exported here:
 /// `data` is typed by the event's family ([`EventData`]).
 pub use crate::types::{Event, EventData, EventType};
-pub use error::{Header, MalformedReason, SecretProblem, WebhookError};
+pub use error::{Header, MalformedReason, SecretProblem, SignatureHint, WebhookError};
 
 use crate::error::DecodeError;
 use headers::{BASE64, Signed};
@@ -141,6 +142,10 @@ pub const HEADER_WEBHOOK_SIGNATURE: &str = "webhook-signature";
 /// How far `webhook-timestamp` may be from now, either way: 5 minutes, as in Standard Webhooks.
 pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(5 * 60);
 
+/// The fewest bytes a secret may decode to: shorter keys are refused as typos or truncated
+/// copies (they make weak HMAC keys). Deck's secrets decode to 24 bytes.
+pub const MIN_SECRET_BYTES: usize = 16;
+
 const SECRET_PREFIX: &str = "whsec_";
 
 /// Verifies (and signs) Deck's webhook deliveries with one or more secrets.
@@ -152,11 +157,29 @@ pub struct Webhook {
     /// One HMAC per secret, already keyed; the first is the one [`sign`](Self::sign) uses.
     keys: Vec<Hmac<Sha256>>,
     tolerance: Duration,
+    /// The first secret given without `whsec_`, named when no signature matches.
+    without_prefix: Option<usize>,
 }
 
 impl Webhook {
-    /// A verifier for one secret: `whsec_<base64>` as Deck shows it, or the bare base64 key.
-    pub fn new(secret: &str) -> Result<Self, WebhookError> {
+    /// A verifier for one secret: `whsec_<base64>` as Deck shows it, or the bare base64 key,
+    /// decoding to at least [`MIN_SECRET_BYTES`] bytes. Takes a `&str` or a `String`
+    /// (`Webhook::new(std::env::var("DECK_WEBHOOK_SECRET")?)`).
+    ///
+    /// A refused secret is [`WebhookError::InvalidSecret`], naming the likely mistake:
+    ///
+    /// ```
+    /// use deck::webhooks::{SecretProblem, Webhook, WebhookError};
+    /// let problem = |secret: &str| match Webhook::new(secret) {
+    ///     Err(WebhookError::InvalidSecret { problem, .. }) => Some(problem),
+    ///     _ => None,
+    /// };
+    /// assert!(Webhook::new(String::from("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")).is_ok());
+    /// assert_eq!(problem("whsec_c2hvcnQ="), Some(SecretProblem::TooShort { bytes: 5 }));
+    /// assert_eq!(problem("v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4="), Some(SecretProblem::SignaturePrefix));
+    /// assert_eq!(problem("sk_live_123"), Some(SecretProblem::MissingPrefix));
+    /// ```
+    pub fn new(secret: impl AsRef<str>) -> Result<Self, WebhookError> {
         Self::with_secrets([secret])
     }
 
@@ -168,19 +191,27 @@ impl Webhook {
         I: IntoIterator,
         I::Item: AsRef<str>,
     {
+        let mut without_prefix = None;
         let keys = secrets
             .into_iter()
             .enumerate()
             .map(|(index, secret)| {
-                decode_secret(secret.as_ref())
+                let secret = secret.as_ref().trim();
+                if !secret.starts_with(SECRET_PREFIX) {
+                    without_prefix.get_or_insert(index);
+                }
+                decode_secret(secret)
                     .and_then(|key| keyed(&key))
                     .map_err(|problem| WebhookError::InvalidSecret { index, problem })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Self::from_keys(keys)
+        let mut webhook = Self::from_keys(keys)?;
+        webhook.without_prefix = without_prefix;
+        Ok(webhook)
     }
 
-    /// A verifier for a raw key (the bytes a `whsec_` secret's base64 decodes to).
+    /// A verifier for a raw key (the bytes a `whsec_` secret's base64 decodes to, at least
+    /// [`MIN_SECRET_BYTES`]).
     pub fn from_bytes(key: &[u8]) -> Result<Self, WebhookError> {
         let key =
             keyed(key).map_err(|problem| WebhookError::InvalidSecret { index: 0, problem })?;
@@ -197,6 +228,7 @@ impl Webhook {
         Ok(Webhook {
             keys,
             tolerance: DEFAULT_TOLERANCE,
+            without_prefix: None,
         })
     }
 
@@ -247,7 +279,11 @@ impl Webhook {
                 .any(|signature| mac.clone().verify_slice(signature).is_ok())
         });
         if !matched {
-            return Err(WebhookError::NoMatchingSignature);
+            // Only on failure: a guess at the mistake, from the body's shape and the secrets.
+            let hint = body_hint(body).or(self
+                .without_prefix
+                .map(|index| SignatureHint::SecretWithoutPrefix { index }));
+            return Err(WebhookError::NoMatchingSignature { hint });
         }
         let tolerance = i64::try_from(self.tolerance.as_secs()).unwrap_or(i64::MAX);
         let timestamp = signed.timestamp;
@@ -290,7 +326,14 @@ fn signed_content(key: &Hmac<Sha256>, msg_id: &str, timestamp: i64, body: &[u8])
 /// The key bytes of `whsec_<base64>` or `<base64>`; surrounding whitespace is ignored.
 fn decode_secret(secret: &str) -> Result<Zeroizing<Vec<u8>>, SecretProblem> {
     let secret = secret.trim();
-    let encoded = secret.strip_prefix(SECRET_PREFIX).unwrap_or(secret);
+    // Base64 has no comma: `v1,` is a signature (or a piece of one) pasted in.
+    if secret.contains("v1,") {
+        return Err(SecretProblem::SignaturePrefix);
+    }
+    let (encoded, prefixed) = match secret.strip_prefix(SECRET_PREFIX) {
+        Some(encoded) => (encoded, true),
+        None => (secret, false),
+    };
     if encoded.is_empty() {
         return Err(SecretProblem::Empty);
     }
@@ -298,15 +341,66 @@ fn decode_secret(secret: &str) -> Result<Zeroizing<Vec<u8>>, SecretProblem> {
     BASE64
         .decode(encoded)
         .map(Zeroizing::new)
-        .map_err(|_| SecretProblem::NotBase64)
+        .map_err(|_| match prefixed {
+            true => SecretProblem::NotBase64,
+            false => SecretProblem::MissingPrefix,
+        })
 }
 
 fn keyed(key: &[u8]) -> Result<Hmac<Sha256>, SecretProblem> {
     if key.is_empty() {
         return Err(SecretProblem::Empty);
     }
+    if key.len() < MIN_SECRET_BYTES {
+        return Err(SecretProblem::TooShort { bytes: key.len() });
+    }
     // HMAC takes keys of any length; the error case cannot happen.
     Hmac::new_from_slice(key).map_err(|_| SecretProblem::Empty)
+}
+
+/// Whether a body that failed verification looks re-serialised: JSON with whitespace between
+/// tokens (pretty-printed), or compact JSON with every object's keys sorted (how serde_json
+/// writes a parsed `Value`). Deck's bodies are neither; a guess, named as one in the message.
+fn body_hint(body: &[u8]) -> Option<SignatureHint> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    if whitespace_between_tokens(body) {
+        return Some(SignatureHint::BodyPrettyPrinted);
+    }
+    let compact = serde_json::to_vec(&value).ok()?;
+    (compact == body && keys_sorted(&value)).then_some(SignatureHint::BodyReserialized)
+}
+
+/// Whether `json` has whitespace outside its strings (before the end).
+fn whitespace_between_tokens(json: &[u8]) -> bool {
+    let json = json.trim_ascii_end();
+    let (mut in_string, mut escaped) = (false, false);
+    for &b in json {
+        match (in_string, b) {
+            (true, _) if escaped => escaped = false,
+            (true, b'\\') => escaped = true,
+            (_, b'"') => in_string = !in_string,
+            (false, b' ' | b'\n' | b'\r' | b'\t') => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Whether the value holds an object of two keys or more, and every object's keys are sorted.
+fn keys_sorted(value: &serde_json::Value) -> bool {
+    fn walk(value: &serde_json::Value, several: &mut bool) -> bool {
+        match value {
+            serde_json::Value::Object(map) => {
+                *several |= map.len() > 1;
+                let keys: Vec<&String> = map.keys().collect();
+                keys.is_sorted() && map.values().all(|v| walk(v, several))
+            }
+            serde_json::Value::Array(items) => items.iter().all(|v| walk(v, several)),
+            _ => true,
+        }
+    }
+    let mut several = false;
+    walk(value, &mut several) && several
 }
 
 fn unix_now() -> i64 {

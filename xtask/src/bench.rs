@@ -200,9 +200,20 @@ fn runtime_rows(workspace: &Path, quick: bool) -> Result<Vec<Row>, String> {
             unit: f["unit"].as_str().unwrap_or_default().to_string(),
             target: f["target"].as_f64(),
             holds: None,
-            samples: None,
+            samples: runtime_samples(&f["samples"]),
         })
         .collect())
+}
+
+/// The interleaved samples a runtime figure carries (the per-call rows), for their spread.
+fn runtime_samples(samples: &Value) -> Option<Samples> {
+    let read = |key: &str| -> Option<Vec<f64>> {
+        samples[key].as_array()?.iter().map(Value::as_f64).collect()
+    };
+    Some(Samples {
+        value: read("value")?,
+        baseline: read("baseline")?,
+    })
 }
 
 /// Builds the crate, then runs its build-script binary as cargo would, five times.
@@ -694,13 +705,25 @@ pub fn render(rows: &[Row]) -> String {
             r.figure
         ));
     }
-    if let Some(n) = rows.iter().find_map(|r| r.samples.as_ref()) {
-        s.push_str(&format!(
-            "\nClean builds: {} interleaved samples per variant (build, pasted, build, …). Value and \
-             baseline are medians with the samples' range in brackets; the ratio is of the medians, \
-             with the range of the per-pair ratios in brackets.\n",
-            n.value.len()
-        ));
+    if rows.iter().any(|r| r.samples.is_some()) {
+        s.push_str(
+            "\nRows with ranges: value and baseline are medians of interleaved samples (per-call: \
+             rounds of calls, SDK, raw, bare, SDK, …)",
+        );
+        if let Some(n) = rows
+            .iter()
+            .filter(|r| r.figure.starts_with("clean"))
+            .find_map(|r| r.samples.as_ref())
+        {
+            s.push_str(&format!(
+                "; clean builds: {} per variant (build, pasted, build, …)",
+                n.value.len()
+            ));
+        }
+        s.push_str(
+            ", with the samples' range in brackets; the ratio is of the medians, with the range \
+             of the per-pair ratios in brackets.\n",
+        );
     }
     s
 }
@@ -769,7 +792,7 @@ mod tests {
     #[test]
     fn sampled_rows_render_medians_and_ranges() {
         let rows = vec![Row {
-            figure: "c".into(),
+            figure: "clean c".into(),
             value: median(&[120.0, 110.0, 130.0]),
             baseline: Some(median(&[100.0, 90.0, 104.0])),
             unit: "s".into(),
@@ -783,11 +806,22 @@ mod tests {
         let table = render(&rows);
         assert!(
             table.contains(
-                "| c | 120 s (110–130) | 100 s (90.00–104) | 1.200 (1.200–1.250) | ≤ 1.3 | yes |"
+                "| clean c | 120 s (110–130) | 100 s (90.00–104) | 1.200 (1.200–1.250) | ≤ 1.3 | yes |"
             ),
             "{table}"
         );
-        assert!(table.contains("3 interleaved samples"), "{table}");
+        assert!(table.contains("clean builds: 3 per variant"), "{table}");
+    }
+
+    #[test]
+    fn runtime_rows_keep_their_samples() {
+        let samples = runtime_samples(&json!({"value": [2.0, 3.0], "baseline": [1.0, 2.0]}));
+        let samples = samples.expect("read");
+        assert_eq!(
+            (samples.value, samples.baseline),
+            (vec![2.0, 3.0], vec![1.0, 2.0])
+        );
+        assert!(runtime_samples(&Value::Null).is_none());
     }
 
     #[test]
