@@ -2,13 +2,14 @@
 #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), deck::Error> {
 let mock = deck::mock::MockDeck::start().await;
 let client = mock.client();
-use deck::types::{TaskId, TaskRunId};
+use deck::types::{Task, TaskId};
 
-let task: TaskId = client.list_tasks().collect_all().await?[0].id.clone();
-let run = client.run_task().task_id(&task).send().await?;
-let again = client.get_task_run().run_id(&run.id).send().await?;
-assert_eq!(again.id, run.id);
-let from_a_database: String = run.id.to_string();
-let parsed = TaskRunId::from(from_a_database);
-assert_eq!(parsed.as_str(), run.id.as_str());
+let task: Task = client.list_tasks().collect_all().await?.remove(0);
+let again = client.get_task().task_id(&task.id).send().await?;
+assert_eq!(again.id, task.id);
+let from_a_database: String = task.id.to_string();
+let parsed = TaskId::from(from_a_database);
+assert_eq!(parsed.as_str(), task.id.as_str());
+let runs = client.list_task_runs().task_id(&parsed).send().await?;
+println!("{} runs of {}", runs.data.len(), task.id);
 Ok(()) }
