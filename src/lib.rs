@@ -16,6 +16,7 @@ mod generated {
 pub mod client;
 pub mod error;
 pub mod ext;
+pub mod field;
 mod retry;
 pub mod runs;
 #[cfg(feature = "schemars")]
@@ -26,6 +27,7 @@ mod wire;
 pub use client::{Certificate, ClientBuilder, IdempotencyKey, RateLimit, RequestOptions};
 pub use error::{ApiError, Error, ErrorBody, ErrorKind, Result};
 pub use ext::Include;
+pub use field::{IntoField, Patch};
 pub use generated::{ByteStream, Client, ResponseValue, builder, types};
 pub use retry::RetryPolicy;
 #[cfg(feature = "schemars")]

@@ -6,6 +6,7 @@
 pub mod dispatch;
 pub mod enums;
 pub mod events;
+pub mod fields;
 pub mod httpmock;
 pub mod pages;
 pub mod sends;
@@ -24,6 +25,8 @@ pub fn apply(file: &mut syn::File, doc: &Value, open_enums: &[OpenEnum]) -> Resu
     types::non_exhaustive_types(file)?;
     types::json_schema_derives(file)?;
     types::empty_is_null_fields(file, doc)?;
+    fields::patch_fields(file, doc)?;
+    fields::value_setters(file)?;
     events::typed_event_data(file, doc)?;
     sends::private_client_constructors(file)?;
     sends::drop_api_version_header(file)?;
