@@ -13,6 +13,7 @@ mod generated {
     include!(concat!(env!("OUT_DIR"), "/deck_gen.rs"));
 }
 
+mod bounds;
 pub mod client;
 pub mod error;
 pub mod ext;

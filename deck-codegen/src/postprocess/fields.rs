@@ -116,12 +116,20 @@ pub fn patch_fields(file: &mut syn::File, doc: &Value) -> Result<(), String> {
                 continue;
             };
             let wire = name.trim_start_matches("r#");
-            if !done.iter().any(|(c, p)| key(c) == struct_key && key(p) == key(wire)) {
+            if !done
+                .iter()
+                .any(|(c, p)| key(c) == struct_key && key(p) == key(wire))
+            {
                 continue;
             }
             let inner = generic_arg(&field.ty, "Result")
                 .and_then(|t| patch_of(&t))
-                .ok_or_else(|| format!("builder `{}` field `{name}` is not Result<Option<_>, _>", s.ident))?;
+                .ok_or_else(|| {
+                    format!(
+                        "builder `{}` field `{name}` is not Result<Option<_>, _>",
+                        s.ident
+                    )
+                })?;
             field.ty = parse_quote!(::std::result::Result<#inner, ::std::string::String>);
         }
     }
@@ -183,7 +191,8 @@ pub fn value_setters(file: &mut syn::File) -> Result<(), String> {
         let mut extra: Vec<ImplItem> = Vec::new();
         for member in imp.items.iter_mut() {
             let ImplItem::Fn(f) = member else { continue };
-            let Some((ident, ty, is_patch, inner)) = fields.iter().find(|(i, ..)| *i == f.sig.ident)
+            let Some((ident, ty, is_patch, inner)) =
+                fields.iter().find(|(i, ..)| *i == f.sig.ident)
             else {
                 continue;
             };
@@ -229,7 +238,8 @@ pub fn value_setters(file: &mut syn::File) -> Result<(), String> {
                 }
             };
             if *is_patch {
-                let clear = quote::format_ident!("clear_{}", ident.to_string().trim_start_matches("r#"));
+                let clear =
+                    quote::format_ident!("clear_{}", ident.to_string().trim_start_matches("r#"));
                 extra.push(parse_quote! {
                     /// Sends `null` for this field, removing its value.
                     pub fn #clear(mut self) -> Self {
@@ -317,7 +327,10 @@ mod tests {
             // Not nullable: unchanged.
             "pub label: ::std::option::Option<::std::string::String>,",
         ] {
-            assert!(text.contains(&fixture::squash(needle)), "{needle} in:\n{text}");
+            assert!(
+                text.contains(&fixture::squash(needle)),
+                "{needle} in:\n{text}"
+            );
         }
         // A nullable field with no struct field to change is reported.
         let mut doc = update_doc();
@@ -342,7 +355,10 @@ mod tests {
             // Required fields keep typify's setter.
             "pub fn name<T>(mut self, value: T) -> Self where T: ::std::convert::TryInto<::std::string::String>",
         ] {
-            assert!(text.contains(&fixture::squash(needle)), "{needle} in:\n{text}");
+            assert!(
+                text.contains(&fixture::squash(needle)),
+                "{needle} in:\n{text}"
+            );
         }
         assert!(!text.contains("clear_label"), "{text}");
     }

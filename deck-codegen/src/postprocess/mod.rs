@@ -3,6 +3,7 @@
 //! so a progenitor upgrade that changes its output fails the build instead of generating
 //! something subtly different.
 
+pub mod bounds;
 pub mod dispatch;
 pub mod enums;
 pub mod events;
@@ -36,6 +37,7 @@ pub fn apply(file: &mut syn::File, doc: &Value, open_enums: &[OpenEnum]) -> Resu
     pages::pagination(file, doc)?;
     // The dispatcher calls the builders' setters and `send`, whatever `send` has become.
     dispatch::operation_dispatch(file, doc)?;
+    bounds::spec_bounds(file, doc)?;
     sends::send_through_transport(file)?;
     Ok(())
 }
