@@ -313,6 +313,7 @@ use std::time::Duration;
 // resource.
 mod body;
 mod deliveries;
+mod examples;
 mod faults;
 mod pagination;
 mod reply;

@@ -7,6 +7,7 @@ pub mod bounds;
 pub mod dispatch;
 pub mod enums;
 pub mod events;
+pub mod examples;
 pub mod fields;
 pub mod httpmock;
 pub mod pages;
@@ -39,6 +40,7 @@ pub fn apply(file: &mut syn::File, doc: &Value, open_enums: &[OpenEnum]) -> Resu
     dispatch::operation_dispatch(file, doc)?;
     bounds::spec_bounds(file, doc)?;
     sends::send_through_transport(file)?;
+    examples::operation_examples(file, doc, open_enums)?;
     Ok(())
 }
 
