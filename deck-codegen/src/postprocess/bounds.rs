@@ -205,5 +205,54 @@ mod tests {
         assert!(text.contains(&check), "{text}");
         // `cursor` states no bound: no check.
         assert_eq!(text.matches("crate::bounds::check").count(), 1, "{text}");
+
+        // Body fields: checked on the converted body, by their wire names.
+        let mut file: syn::File = syn::parse_str(
+            r#"
+            pub mod types {
+                pub struct CreateAgentRequest {
+                    pub name: ::std::string::String,
+                    #[serde(rename = "max-runs")]
+                    pub max_runs: ::std::option::Option<i64>,
+                    pub note: ::std::option::Option<::std::string::String>,
+                }
+            }
+            pub struct Client {}
+            impl Client {
+                pub fn create_agent(&self) -> builder::CreateAgent<'_> { builder::CreateAgent::new(self) }
+            }
+            pub mod builder {
+                impl<'a> CreateAgent<'a> {
+                    pub async fn send(self) -> Result<ResponseValue<types::Agent>, Error> {
+                        let Self { client, body } = self;
+                        let body = body.and_then(|v| types::CreateAgentRequest::try_from(v)).map_err(Error::InvalidRequest)?;
+                        let url = format!("{}/agents", client.baseurl);
+                    }
+                }
+            }
+            "#,
+        )
+        .unwrap();
+        let doc = serde_json::json!({
+            "paths": {"/agents": {"post": {"operationId": "createAgent", "requestBody": {"content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/CreateAgentRequest"}}}}}}},
+            "components": {"schemas": {"CreateAgentRequest": {"type": "object", "properties": {
+                "name": {"type": "string", "maxLength": 64, "pattern": "^[a-z]"},
+                "max-runs": {"type": "integer", "minimum": 1},
+                "note": {"type": "string"}
+            }}}}
+        });
+        spec_bounds(&mut file, &doc).unwrap();
+        let text = fixture::render(&file);
+        for needle in [
+            "crate::bounds::check(&body.name, \"body field `name`\", &crate::bounds::Bounds {
+                 minimum: None, maximum: None, min_length: None, max_length: Some(64usize), pattern: Some(\"^[a-z]\"),
+             },)?;",
+            "crate::bounds::check(&body.max_runs, \"body field `max-runs`\", &crate::bounds::Bounds {
+                 minimum: Some(1f64), maximum: None,",
+        ] {
+            assert!(text.contains(&fixture::squash(needle)), "{needle} in:\n{text}");
+        }
+        assert_eq!(text.matches("crate::bounds::check").count(), 2, "{text}");
     }
 }
