@@ -815,3 +815,74 @@ fn every_command_has_help() {
     // Without a mode, codegen refuses (clap usage error, exit 2).
     assert_eq!(xtask(&["codegen"]).code, 2);
 }
+
+/// The corpus spec `name` (see `xtask/src/corpus.rs`).
+fn corpus_spec(name: &str) -> String {
+    format!(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../drift-corpus/{}.json"),
+        name
+    )
+}
+
+#[test]
+fn diff_works_on_other_renditions_and_never_prints_a_panic() {
+    let vendored = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/v2.json");
+    // Deck's endpoints under other names: nothing changes.
+    let same = xtask(&[
+        "spec",
+        "diff",
+        vendored,
+        &corpus_spec("independent-rendition"),
+    ]);
+    assert_eq!(same.code, 0, "{}{}", same.stdout, same.stderr);
+    assert!(
+        same.stdout.contains("No changes to the generated API"),
+        "{}",
+        same.stdout
+    );
+    // An older spec against a newer one: verdicts, and the regeneration stop named.
+    let older = xtask(&[
+        "spec",
+        "diff",
+        &corpus_spec("older-without-artifacts"),
+        &corpus_spec("newer"),
+    ]);
+    assert_eq!(older.code, 0, "{}{}", older.stdout, older.stderr);
+    let removed = xtask(&[
+        "spec",
+        "diff",
+        vendored,
+        &corpus_spec("removes-what-src-uses"),
+    ]);
+    assert!(
+        removed
+            .stdout
+            .contains("Regenerating deck-api from the new spec stops: ")
+            && removed.stdout.contains("operation `get_task_run`"),
+        "{}",
+        removed.stdout
+    );
+    // A spec the generator cannot use: one line with a JSON pointer, no panic, no backtrace.
+    let scratch = Scratch::new("broken");
+    let mut broken = repo_spec();
+    broken["paths"]["/agents"]["get"]["responses"]["200"]["content"]["application/json"]["schema"] =
+        json!({"$ref": "#/components/schemas/Missing"});
+    let path = scratch.dir.join("broken.json");
+    std::fs::write(&path, broken.to_string()).unwrap();
+    let refused = xtask(&["spec", "diff", vendored, path.to_str().unwrap()]);
+    assert_eq!(refused.code, 2, "{}{}", refused.stdout, refused.stderr);
+    assert!(
+        refused.stderr.contains("/paths/~1agents/get/responses/200"),
+        "{}",
+        refused.stderr
+    );
+    for output in [&same, &older, &removed, &refused] {
+        for needle in ["panicked", "stack backtrace", "RUST_BACKTRACE"] {
+            assert!(
+                !output.stderr.contains(needle),
+                "{needle} in: {}",
+                output.stderr
+            );
+        }
+    }
+}
