@@ -18,6 +18,8 @@ pub mod client;
 pub mod error;
 pub mod ext;
 pub mod field;
+mod ids;
+mod response;
 mod retry;
 pub mod runs;
 #[cfg(feature = "schemars")]
@@ -29,7 +31,8 @@ pub use client::{Certificate, ClientBuilder, IdempotencyKey, RateLimit, RequestO
 pub use error::{ApiError, Error, ErrorBody, ErrorKind, Result};
 pub use ext::Include;
 pub use field::{IntoField, Patch};
-pub use generated::{ByteStream, Client, ResponseValue, builder, types};
+pub use generated::{Client, builder, types};
+pub use response::ResponseValue;
 pub use retry::RetryPolicy;
 #[cfg(feature = "schemars")]
 pub use schema::json_schema;

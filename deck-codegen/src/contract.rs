@@ -67,165 +67,40 @@ pub enum Need {
 use Need::*;
 
 /// What `src/` uses, as of this version of the crate.
+#[rustfmt::skip]
 pub const CONTRACT: &[Need] = &[
     // Waiting for a run (`src/runs.rs`) and the run's sections.
-    Operation {
-        op: "get_task_run",
-        by: "src/runs.rs (wait_for_task_run)",
-    },
-    Param {
-        op: "get_task_run",
-        param: "run_id",
-        ty: "String",
-        by: "src/runs.rs",
-    },
-    Param {
-        op: "get_task_run",
-        param: "include",
-        ty: "String",
-        by: "src/runs.rs",
-    },
-    Field {
-        ty: "TaskRun",
-        field: "id",
-        field_ty: "String",
-        by: "src/runs.rs",
-    },
-    Field {
-        ty: "TaskRun",
-        field: "status",
-        field_ty: "RunStatus",
-        by: "src/runs.rs",
-    },
-    Field {
-        ty: "TaskRun",
-        field: "output",
-        field_ty: "Option<serde_json::Value>",
-        by: "src/schema.rs (TaskRun::output_as)",
-    },
-    Field {
-        ty: "TaskRun",
-        field: "storage",
-        field_ty: "Option<Vec<TaskRunStorageItem>>",
-        by: "src/runs.rs (storage_section)",
-    },
-    Field {
-        ty: "TaskRun",
-        field: "artifacts",
-        field_ty: "Option<TaskRunArtifacts>",
-        by: "src/runs.rs (screenshots_section)",
-    },
-    Field {
-        ty: "TaskRunArtifacts",
-        field: "screenshots",
-        field_ty: "Vec<Screenshot>",
-        by: "src/runs.rs",
-    },
-    Type {
-        name: "TaskRunStorageItem",
-        kind: "struct",
-        by: "src/runs.rs",
-    },
-    Type {
-        name: "Screenshot",
-        kind: "struct",
-        by: "src/runs.rs",
-    },
-    Type {
-        name: "RunStatus",
-        kind: "open enum",
-        by: "src/runs.rs, src/error.rs",
-    },
-    Variant {
-        ty: "RunStatus",
-        variant: "Completed",
-        by: "src/runs.rs (is_terminal)",
-    },
-    Variant {
-        ty: "RunStatus",
-        variant: "Canceled",
-        by: "src/runs.rs (is_terminal)",
-    },
-    Variant {
-        ty: "RunStatus",
-        variant: "Failed",
-        by: "src/runs.rs (is_terminal)",
-    },
-    Variant {
-        ty: "RunStatus",
-        variant: "InteractionRequired",
-        by: "src/runs.rs (needs_input)",
-    },
-    Variant {
-        ty: "RunStatus",
-        variant: "ReviewRequired",
-        by: "src/runs.rs (needs_input)",
-    },
+    Operation { op: "get_task_run", by: "src/runs.rs (wait_for_task_run)" },
+    Param { op: "get_task_run", param: "run_id", ty: "TaskRunId", by: "src/runs.rs" },
+    Param { op: "get_task_run", param: "include", ty: "String", by: "src/runs.rs" },
+    Type { name: "TaskRunId", kind: "newtype(String)", by: "src/runs.rs, src/error.rs" },
+    Field { ty: "TaskRun", field: "id", field_ty: "TaskRunId", by: "src/runs.rs" },
+    Field { ty: "TaskRun", field: "status", field_ty: "RunStatus", by: "src/runs.rs" },
+    Field { ty: "TaskRun", field: "output", field_ty: "Option<serde_json::Value>", by: "src/schema.rs (TaskRun::output_as)" },
+    Field { ty: "TaskRun", field: "storage", field_ty: "Option<Vec<TaskRunStorageItem>>", by: "src/runs.rs (storage_section)" },
+    Field { ty: "TaskRun", field: "artifacts", field_ty: "Option<TaskRunArtifacts>", by: "src/runs.rs (screenshots_section)" },
+    Field { ty: "TaskRunArtifacts", field: "screenshots", field_ty: "Vec<Screenshot>", by: "src/runs.rs" },
+    Type { name: "TaskRunStorageItem", kind: "struct", by: "src/runs.rs" },
+    Type { name: "Screenshot", kind: "struct", by: "src/runs.rs" },
+    Type { name: "RunStatus", kind: "open enum", by: "src/runs.rs, src/error.rs" },
+    Variant { ty: "RunStatus", variant: "Completed", by: "src/runs.rs (is_terminal)" },
+    Variant { ty: "RunStatus", variant: "Canceled", by: "src/runs.rs (is_terminal)" },
+    Variant { ty: "RunStatus", variant: "Failed", by: "src/runs.rs (is_terminal)" },
+    Variant { ty: "RunStatus", variant: "InteractionRequired", by: "src/runs.rs (needs_input)" },
+    Variant { ty: "RunStatus", variant: "ReviewRequired", by: "src/runs.rs (needs_input)" },
     // Error bodies (`src/error.rs`).
-    Field {
-        ty: "ErrorEnvelope",
-        field: "errors",
-        field_ty: "Vec<ErrorDetail>",
-        by: "src/error.rs",
-    },
-    Field {
-        ty: "ErrorEnvelope",
-        field: "request_id",
-        field_ty: "String",
-        by: "src/error.rs",
-    },
-    Field {
-        ty: "ErrorDetail",
-        field: "code",
-        field_ty: "String",
-        by: "src/error.rs",
-    },
-    Field {
-        ty: "ErrorDetail",
-        field: "type_",
-        field_ty: "String",
-        by: "src/error.rs",
-    },
-    Field {
-        ty: "ErrorDetail",
-        field: "message",
-        field_ty: "String",
-        by: "src/error.rs",
-    },
-    Field {
-        ty: "ValidationProblem",
-        field: "errors",
-        field_ty: "HashMap<String, Vec<String>>",
-        by: "src/error.rs",
-    },
+    Field { ty: "ErrorEnvelope", field: "errors", field_ty: "Vec<ErrorDetail>", by: "src/error.rs" },
+    Field { ty: "ErrorEnvelope", field: "request_id", field_ty: "String", by: "src/error.rs" },
+    Field { ty: "ErrorDetail", field: "code", field_ty: "String", by: "src/error.rs" },
+    Field { ty: "ErrorDetail", field: "type_", field_ty: "String", by: "src/error.rs" },
+    Field { ty: "ErrorDetail", field: "message", field_ty: "String", by: "src/error.rs" },
+    Field { ty: "ValidationProblem", field: "errors", field_ty: "HashMap<String, Vec<String>>", by: "src/error.rs" },
     // Webhooks (`src/webhooks/`): the event envelope and its typed data.
-    Type {
-        name: "Event",
-        kind: "struct",
-        by: "src/webhooks/mod.rs (re-exported)",
-    },
-    Type {
-        name: "EventType",
-        kind: "open enum",
-        by: "src/webhooks/mod.rs (re-exported)",
-    },
-    Type {
-        name: "EventData",
-        kind: "enum",
-        by: "src/webhooks/mod.rs (re-exported)",
-    },
-    Field {
-        ty: "Event",
-        field: "id",
-        field_ty: "String",
-        by: "src/webhooks/mod.rs",
-    },
-    Field {
-        ty: "Event",
-        field: "data",
-        field_ty: "EventData",
-        by: "src/webhooks/mod.rs",
-    },
+    Type { name: "Event", kind: "struct", by: "src/webhooks/mod.rs (re-exported)" },
+    Type { name: "EventType", kind: "open enum", by: "src/webhooks/mod.rs (re-exported)" },
+    Type { name: "EventData", kind: "enum", by: "src/webhooks/mod.rs (re-exported)" },
+    Field { ty: "Event", field: "id", field_ty: "EventId", by: "src/webhooks/mod.rs" },
+    Field { ty: "Event", field: "data", field_ty: "EventData", by: "src/webhooks/mod.rs" },
 ];
 
 /// Why a generated client does not fit `src/`: every need it misses.

@@ -1000,6 +1000,7 @@ mod tests {
             matched,
             overrides,
             skipped: None,
+            covered: false,
         };
         let o = |spec: i64| overlay::Override {
             pointer: "/a/maximum".into(),

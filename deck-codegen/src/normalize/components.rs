@@ -346,6 +346,43 @@ pub fn path_parameter_names(doc: &mut Value, notes: &mut Vec<String>) -> Result<
     Ok(())
 }
 
+/// Rule: a path's template parameters and its operations' path parameters are the same set
+/// (progenitor cannot build a URL otherwise, and stops): each `{name}` is declared `in: path`,
+/// and each declared path parameter appears in the template. Refused with the operation's
+/// pointer otherwise.
+pub fn path_parameters_match_template(doc: &Value) -> Result<()> {
+    let Some(paths) = doc.get("paths").and_then(Value::as_object) else {
+        return Ok(());
+    };
+    for (path, item) in paths {
+        let template = template_params(path);
+        for method in HTTP_METHODS {
+            let Some(op) = item.get(*method) else {
+                continue;
+            };
+            let ptr = format!("/paths/{}/{method}", escape(path));
+            let declared: Vec<&str> = op
+                .get("parameters")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter(|p| p.get("in").and_then(Value::as_str) == Some("path"))
+                .filter_map(|p| p.get("name").and_then(Value::as_str))
+                .collect();
+            if let Some(missing) = template.iter().find(|t| !declared.contains(&t.as_str())) {
+                return fail(
+                    &ptr,
+                    format!("path parameter `{missing}` of `{path}` is not declared"),
+                );
+            }
+            if let Some(extra) = declared.iter().find(|d| !template.iter().any(|t| t == *d)) {
+                return fail(&ptr, format!("path parameter `{extra}` is not in `{path}`"));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The parameter names of a path template, in order.
 pub fn template_params(path: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -477,6 +514,28 @@ mod tests {
         assert!(doc["paths"].get("/b/{x}").is_some());
         assert_eq!(notes.len(), 1, "{notes:?}");
         assert!(notes[0].contains("/b/{x}"), "{notes:?}");
+    }
+
+    #[test]
+    fn path_parameters_must_match_the_template() {
+        let ok =
+            json!({"paths": {"/a/{id}": {"get": {"parameters": [{"name": "id", "in": "path"}]}}}});
+        path_parameters_match_template(&ok).unwrap();
+        let missing = json!({"paths": {"/a/{id}": {"get": {"parameters": []}}}});
+        assert_eq!(
+            path_parameters_match_template(&missing)
+                .unwrap_err()
+                .pointer,
+            "/paths/~1a~1{id}/get"
+        );
+        let extra =
+            json!({"paths": {"/a": {"get": {"parameters": [{"name": "id", "in": "path"}]}}}});
+        assert!(
+            path_parameters_match_template(&extra)
+                .unwrap_err()
+                .message
+                .contains("not in")
+        );
     }
 
     #[test]

@@ -36,8 +36,25 @@ pub fn overlay_webhooks(doc: &mut Value) -> Result<()> {
     let Some(declared) = declared.as_object_mut() else {
         return fail("/webhooks", "expected an object of webhooks by name");
     };
-    for (event_type, hook) in hooks {
-        declared.entry(event_type).or_insert(hook);
+    // One family (`task_run` of `task_run.completed`), one payload: where the spec declares an
+    // event of a family, the overlay's other events of that family take the spec's payload.
+    let family = |event: &str| event.split('.').next().unwrap_or(event).to_string();
+    let spec_payloads: Map<String, Value> = declared
+        .iter()
+        .filter_map(|(event, hook)| {
+            Some((family(event), hook.get("post")?.get("requestBody")?.clone()))
+        })
+        .collect();
+    for (event_type, mut hook) in hooks {
+        if declared.contains_key(&event_type) {
+            continue;
+        }
+        if let Some(body) = spec_payloads.get(&family(&event_type))
+            && let Some(post) = hook.get_mut("post").and_then(Value::as_object_mut)
+        {
+            post.insert("requestBody".into(), body.clone());
+        }
+        declared.insert(event_type, hook);
     }
     Ok(())
 }

@@ -21,6 +21,9 @@
 //! | `x-deck-webhooks` | overlay | the document | webhooks Deck documents in prose; [`document::overlay_webhooks`] uses them while the spec has no `webhooks` |
 //! | `x-deck-empty-is-null` | overlay | an object component | its optional fields decode `""` as `None` (event snapshots) |
 //! | `x-deck-event-data` | overlay | the event's `data` property | typed per event type from the webhooks (`EventData`) |
+//! | `x-deck-id` | overlay (a name), [`schema::resource_ids`] (`true` on the component) | a string that refers to a resource | a typed id (`TaskRunId`) |
+//! | `x-deck-at`, `x-deck-operation`, `x-deck-path-params`, `x-deck-pin` | overlay actions | | see [`crate::overlay`] |
+//! | `x-deck-replaced` | overlay | a component | dropped once nothing refers to it ([`document::drop_replaced`]) |
 
 pub mod components;
 pub(crate) mod document;
@@ -78,6 +81,8 @@ pub(crate) struct Ctx {
     /// Values a spec's own `enum` adds to an overlay enum component it sits beside (see
     /// [`schema::spec_enum_beside_ref`]), by component name.
     pub(crate) enum_additions: BTreeMap<String, Vec<Value>>,
+    /// What a rule could not apply of what the overlay asked (returned as notes).
+    pub(crate) notes: Vec<String>,
 }
 
 impl Ctx {
@@ -96,6 +101,7 @@ impl Ctx {
             new_components: BTreeMap::new(),
             component_types,
             enum_additions: BTreeMap::new(),
+            notes: Vec::new(),
         }
     }
 
@@ -133,12 +139,14 @@ pub fn normalize_with_notes(input: &Value) -> Result<(Value, Vec<String>)> {
     components::path_item_parameters(&mut doc)?;
     components::operation_ids(&mut doc)?;
     components::path_parameter_names(&mut doc, &mut notes)?;
+    components::path_parameters_match_template(&doc)?;
     document::drop_replaced(&mut doc)?;
     document::inline_sdk_names(&mut doc)?;
     document::sdk_names(&mut doc)?;
     let mut ctx = Ctx::for_document(&doc);
     walk_document(&mut doc, &mut ctx)?;
     schema::apply_enum_additions(&mut doc, &ctx.enum_additions);
+    notes.append(&mut ctx.notes);
     let schemas = doc
         .pointer_mut("/components/schemas")
         .and_then(Value::as_object_mut)
@@ -315,6 +323,7 @@ fn walk_schema(schema: &mut Value, ptr: &str, hint: &str, ctx: &mut Ctx) -> Resu
     schema::numeric_exclusive_bounds(schema, ptr)?;
     schema::type_arrays(schema, ptr)?;
     schema::null_branches(schema, ptr)?;
+    schema::resource_ids(schema, ptr, ctx)?;
     schema::redundant_type_beside_ref(schema, ptr, ctx)?;
     schema::open_string_enums(schema, ptr, hint, ctx)?;
     schema::check_keywords(schema, ptr)?;

@@ -361,6 +361,61 @@ pub fn redundant_type_beside_ref(schema: &mut Value, ptr: &str, ctx: &Ctx) -> Re
     }
 }
 
+/// Rule: a string the overlay marks as a resource id (`x-deck-id: TaskRunId`, by position: the
+/// run's `id`, every `run_id`) becomes a reference to an id component of that name (created here,
+/// `x-deck-id: true`), which the generator emits as a typed id (`deck::types::TaskRunId`). A mark
+/// on something that is not a string is left unapplied and noted.
+pub fn resource_ids(schema: &mut Value, ptr: &str, ctx: &mut Ctx) -> Result<()> {
+    let obj = schema.as_object_mut().expect("schema object");
+    let Some(mark) = obj.remove("x-deck-id") else {
+        return Ok(());
+    };
+    let Some(name) = mark.as_str().map(String::from) else {
+        return fail(&format!("{ptr}/x-deck-id"), "expected the id type's name");
+    };
+    // A list of ids (`source_id[]`): the mark is for its items, typed when the walk reaches them.
+    if obj.get("type").and_then(Value::as_str) == Some("array")
+        && let Some(Value::Object(items)) = obj.get_mut("items")
+    {
+        items.insert("x-deck-id".into(), mark);
+        return Ok(());
+    }
+    let plain_string = obj.get("type").and_then(Value::as_str) == Some("string")
+        && ![
+            "enum", "format", "pattern", "$ref", "allOf", "oneOf", "anyOf",
+        ]
+        .iter()
+        .any(|k| obj.contains_key(*k));
+    if !plain_string {
+        ctx.notes.push(format!(
+            "resource id `{name}` not applied at {ptr}: not a plain string there"
+        ));
+        return Ok(());
+    }
+    let description = format!(
+        "The id of a Deck resource, as Deck sends it (no format is assumed: Deck says id length \
+         and format may change). `{name}` converts from strings but not from other kinds of ids."
+    );
+    ctx.add(
+        ptr,
+        &name,
+        json!({"type": "string", "description": description, "x-deck-id": true}),
+    )?;
+    obj.remove("type");
+    obj.remove("minLength");
+    obj.remove("maxLength");
+    let nullable = obj.remove("nullable") == Some(Value::Bool(true));
+    if nullable || obj.keys().any(|k| !k.starts_with("x-")) {
+        obj.insert("allOf".into(), json!([schema_ref(&name)]));
+        if nullable {
+            obj.insert("nullable".into(), json!(true));
+        }
+    } else {
+        obj.insert("$ref".into(), json!(format!("#/components/schemas/{name}")));
+    }
+    Ok(())
+}
+
 /// Rule: every string enum is open. Inline enums move to a named component (named by the
 /// overlay's `x-deck-name`, else after where they sit, e.g. `TaskRunStorageItemPurpose`) and
 /// every string-enum component gets `x-deck-open-enum: true`; the generator replaces those with
@@ -490,6 +545,32 @@ mod tests {
             run_status["x-enum-varnames"],
             json!(["Queued", "Canceling", null])
         );
+    }
+
+    #[test]
+    fn marked_strings_become_resource_ids() {
+        let mut ctx = Ctx::default();
+        let mut id = json!({"type": "string", "x-deck-id": "TaskRunId"});
+        resource_ids(&mut id, "/a", &mut ctx).unwrap();
+        assert_eq!(id, json!({"$ref": "#/components/schemas/TaskRunId"}));
+        let mut nullable = json!({"type": "string", "nullable": true, "description": "d", "x-deck-id": "TaskRunId"});
+        resource_ids(&mut nullable, "/b", &mut ctx).unwrap();
+        assert_eq!(
+            nullable,
+            json!({"description": "d", "allOf": [{"$ref": "#/components/schemas/TaskRunId"}], "nullable": true})
+        );
+        assert_eq!(ctx.new_components["TaskRunId"]["x-deck-id"], true);
+        let mut list =
+            json!({"type": "array", "items": {"type": "string"}, "x-deck-id": "SourceId"});
+        resource_ids(&mut list, "/l", &mut ctx).unwrap();
+        assert_eq!(
+            list,
+            json!({"type": "array", "items": {"type": "string", "x-deck-id": "SourceId"}})
+        );
+        let mut number = json!({"type": "integer", "x-deck-id": "TaskRunId"});
+        resource_ids(&mut number, "/c", &mut ctx).unwrap();
+        assert_eq!(number, json!({"type": "integer"}));
+        assert_eq!(ctx.notes.len(), 1);
     }
 
     #[test]

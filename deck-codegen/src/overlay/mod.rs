@@ -57,8 +57,9 @@ pub struct Action {
     /// `x-deck-operation`: the operation's route (`GET /agents/{}`), used when `target` selects
     /// nothing (an operation without Deck's `operationId`, or under another one).
     pub route: Option<String>,
-    /// `x-deck-at`: the position under each selected node the update applies to.
-    pub at: Option<Position>,
+    /// `x-deck-at`: the positions under each selected node the update applies to (a string, or a
+    /// list whose places are all taken).
+    pub at: Vec<Position>,
     path: JsonPath,
 }
 
@@ -102,6 +103,10 @@ pub struct ActionReport {
     /// Why the action was not applied although its target matched (its update refers to a type
     /// the spec lacks, or names a type another already holds); `None` when it was applied.
     pub skipped: Option<String>,
+    /// A naming action that found nothing while another action gave the same name (a fallback
+    /// position, or the primary one where a fallback found the type): nothing was lost, so it is
+    /// not reported.
+    pub covered: bool,
 }
 
 /// A value of the spec an `update` replaced with a different one.
@@ -128,7 +133,7 @@ impl Report {
     pub fn dangling(&self) -> impl Iterator<Item = &ActionReport> {
         self.actions
             .iter()
-            .filter(|a| a.matched == 0 || a.skipped.is_some())
+            .filter(|a| (a.matched == 0 || a.skipped.is_some()) && !a.covered)
     }
 
     /// One line per action that did not apply, naming its target and why (empty when all
@@ -227,11 +232,32 @@ impl Overlay {
                 }
             };
             let at = match obj.get("x-deck-at") {
-                None => None,
+                None => Vec::new(),
                 Some(Value::String(text)) => {
-                    Some(Position::parse(text).or_else(|e| err(format!("{ptr}/x-deck-at"), e))?)
+                    vec![Position::parse(text).or_else(|e| err(format!("{ptr}/x-deck-at"), e))?]
                 }
-                Some(_) => return err(format!("{ptr}/x-deck-at"), "expected a position string"),
+                Some(Value::Array(list)) if !list.is_empty() => {
+                    let mut out = Vec::new();
+                    for (i, text) in list.iter().enumerate() {
+                        let Some(text) = text.as_str() else {
+                            return err(
+                                format!("{ptr}/x-deck-at/{i}"),
+                                "expected a position string",
+                            );
+                        };
+                        out.push(
+                            Position::parse(text)
+                                .or_else(|e| err(format!("{ptr}/x-deck-at/{i}"), e))?,
+                        );
+                    }
+                    out
+                }
+                Some(_) => {
+                    return err(
+                        format!("{ptr}/x-deck-at"),
+                        "expected a position string or a non-empty list of them",
+                    );
+                }
             };
             for key in obj.keys() {
                 if !matches!(key.as_str(), "target" | "description" | "update" | "remove")
@@ -359,6 +385,26 @@ impl Overlay {
                 .actions
                 .push(action.report(pointers.len(), overrides, None));
         }
+        // A name is given once: a naming action that did not apply is covered when another one
+        // gave the same name.
+        let named: Vec<&Value> = self
+            .actions
+            .iter()
+            .zip(&report.actions)
+            .filter(|(_, r)| r.matched > 0 && r.skipped.is_none())
+            .filter_map(|(a, _)| a.update.as_ref()?.get("x-deck-name"))
+            .collect();
+        for (action, r) in self.actions.iter().zip(report.actions.iter_mut()) {
+            let name = action.update.as_ref().and_then(|u| u.get("x-deck-name"));
+            let only_a_name = action
+                .update
+                .as_ref()
+                .and_then(Value::as_object)
+                .is_some_and(|u| u.len() == 1);
+            if r.matched == 0 && only_a_name && name.is_some_and(|n| named.contains(&n)) {
+                r.covered = true;
+            }
+        }
         Ok(report)
     }
 }
@@ -460,12 +506,14 @@ impl Action {
         {
             pointers = operations_by_route(doc, route);
         }
-        if let Some(at) = &self.at {
+        if !self.at.is_empty() {
             let mut narrowed: Vec<String> = Vec::new();
-            for p in &pointers {
-                for found in at.resolve(doc, p) {
-                    if !narrowed.contains(&found) {
-                        narrowed.push(found);
+            for at in &self.at {
+                for p in &pointers {
+                    for found in at.resolve(doc, p) {
+                        if !narrowed.contains(&found) {
+                            narrowed.push(found);
+                        }
                     }
                 }
             }
@@ -489,6 +537,7 @@ impl Action {
             matched,
             overrides,
             skipped,
+            covered: false,
         }
     }
 }
@@ -672,6 +721,21 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(bad.pointer, "/actions/0/x-deck-at");
+    }
+
+    #[test]
+    fn a_naming_action_another_one_covers_is_not_reported() {
+        let mut doc = json!({"components": {"schemas": {"A": {}}}});
+        let report = overlay(json!([
+            {"target": "$.components.schemas.Gone", "update": {"x-deck-name": "Thing"}},
+            {"target": "$.components.schemas.A", "update": {"x-deck-name": "Thing"}},
+            {"target": "$.components.schemas.Missing", "update": {"x-deck-name": "Other"}}
+        ]))
+        .apply(&mut doc)
+        .unwrap();
+        let reported: Vec<usize> = report.dangling().map(|a| a.index).collect();
+        assert_eq!(reported, [2]);
+        assert!(report.actions[0].covered);
     }
 
     #[test]

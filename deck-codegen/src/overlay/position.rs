@@ -14,7 +14,11 @@
 //! | `[]` | the array's items |
 //! | `{}` | a map's values (`additionalProperties`) |
 //! | `?` | the non-null branch of a nullable `oneOf`/`anyOf` (the schema itself when not a union) |
+//! | `**` | every schema below, at any depth (`response/**/task_id`: every `task_id` in the body) |
 //! | `@type` (last step) | the type at the position: the component a `$ref` points to, or the inline schema |
+//!
+//! `param:NAME` also finds a path parameter by the name the operation's identity action pinned
+//! for its place in the path (`x-deck-path-params`), whatever Deck calls it.
 //!
 //! Every step follows Reference Objects (`components.responses`, `requestBodies`, `parameters`)
 //! and schema `$ref`s, so `getSource` `response/website/@type` is the website type whatever Deck
@@ -39,6 +43,7 @@ enum Root {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Step {
+    Descendants,
     Property(String),
     Items,
     Values,
@@ -70,6 +75,7 @@ impl Position {
             }
             steps.push(match part {
                 "[]" => Step::Items,
+                "**" => Step::Descendants,
                 "{}" => Step::Values,
                 "?" => Step::NonNull,
                 "@type" => Step::Type,
@@ -134,6 +140,24 @@ impl Position {
             }
             Root::Param(name) => {
                 let item = op.rsplit_once('/').map(|(item, _)| item).unwrap_or("");
+                // A path parameter under its pinned name: the template's parameter at that place.
+                let template_name = operation
+                    .get("x-deck-path-params")
+                    .and_then(Value::as_array)
+                    .and_then(|pinned| pinned.iter().position(|p| p == name.as_str()))
+                    .and_then(|i| {
+                        let path = item
+                            .strip_prefix("/paths/")?
+                            .replace("~1", "/")
+                            .replace("~0", "~");
+                        crate::normalize::components::template_params(&path)
+                            .get(i)
+                            .cloned()
+                    });
+                let names: Vec<&str> = [Some(name.as_str()), template_name.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect();
                 for holder in [op.to_string(), item.to_string()] {
                     let Some(params) = doc
                         .pointer(&format!("{holder}/parameters"))
@@ -147,7 +171,7 @@ impl Position {
                             .pointer(&ptr)
                             .and_then(|p| p.get("name"))
                             .and_then(Value::as_str)
-                            == Some(name.as_str());
+                            .is_some_and(|n| names.contains(&n));
                         if named && doc.pointer(&format!("{ptr}/schema")).is_some() {
                             out.push(format!("{ptr}/schema"));
                         }
@@ -246,6 +270,36 @@ fn non_null_branch(node: &Value) -> Option<String> {
     None
 }
 
+/// Every schema at or below `ptr` (through references, each visited once).
+fn descendants(doc: &Value, ptr: &str, out: &mut Vec<String>) {
+    let ptr = follow_refs(doc, ptr);
+    if out.contains(&ptr) || out.len() > 4096 {
+        return;
+    }
+    out.push(ptr.clone());
+    let Some(node) = doc.pointer(&ptr).and_then(Value::as_object) else {
+        return;
+    };
+    for (key, child) in node {
+        match (key.as_str(), child) {
+            ("properties", Value::Object(props)) => {
+                for name in props.keys() {
+                    descendants(doc, &format!("{ptr}/properties/{}", escape(name)), out);
+                }
+            }
+            ("items" | "additionalProperties" | "not", Value::Object(_)) => {
+                descendants(doc, &format!("{ptr}/{key}"), out);
+            }
+            ("allOf" | "oneOf" | "anyOf", Value::Array(branches)) => {
+                for i in 0..branches.len() {
+                    descendants(doc, &format!("{ptr}/{key}/{i}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 fn step_from(doc: &Value, ptr: &str, step: &Step) -> Vec<String> {
     let child = |key: &str| -> Vec<String> {
         let mut places = Vec::new();
@@ -258,6 +312,11 @@ fn step_from(doc: &Value, ptr: &str, step: &Step) -> Vec<String> {
             .collect()
     };
     match step {
+        Step::Descendants => {
+            let mut out = Vec::new();
+            descendants(doc, ptr, &mut out);
+            out
+        }
         Step::Property(name) => child(&format!("properties/{}", escape(name))),
         Step::Items => child("items"),
         Step::Values => child("additionalProperties"),
@@ -409,7 +468,23 @@ mod tests {
             ["/components/schemas/SourceResponse"]
         );
         assert!(at("response:404", GET).is_empty());
+        assert_eq!(
+            at("response/**/id", GET),
+            ["/components/schemas/Base/properties/id"]
+        );
         assert!(at("body", GET).is_empty());
+    }
+
+    #[test]
+    fn a_path_parameter_is_found_by_its_pinned_name() {
+        let mut d = doc();
+        d["paths"]["/sources/{id}"]["get"]["x-deck-path-params"] =
+            serde_json::json!(["source_key"]);
+        d["components"]["parameters"]["Id"]["name"] = serde_json::json!("id");
+        let found = Position::parse("param:source_key")
+            .unwrap()
+            .resolve(&d, GET);
+        assert_eq!(found, ["/components/parameters/Id/schema"]);
     }
 
     #[test]

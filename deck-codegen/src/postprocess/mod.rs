@@ -10,7 +10,10 @@ pub mod events;
 pub mod examples;
 pub mod fields;
 pub mod httpmock;
+pub mod ids;
 pub mod pages;
+pub mod response;
+pub mod secrets;
 pub mod sends;
 pub mod types;
 
@@ -29,6 +32,7 @@ pub fn apply(file: &mut syn::File, doc: &Value, open_enums: &[OpenEnum]) -> Resu
         "enums::emit_open_enums",
         enums::emit_open_enums(file, open_enums),
     )?;
+    rule("ids::emit_resource_ids", ids::emit_resource_ids(file, doc))?;
     rule(
         "types::int_or_string_fields",
         types::int_or_string_fields(file, doc),
@@ -74,6 +78,11 @@ pub fn apply(file: &mut syn::File, doc: &Value, open_enums: &[OpenEnum]) -> Resu
         "sends::send_through_transport",
         sends::send_through_transport(file),
     )?;
+    rule(
+        "response::own_response_value",
+        response::own_response_value(file),
+    )?;
+    rule("secrets::secret_fields", secrets::secret_fields(file, doc))?;
     rule(
         "examples::operation_examples",
         examples::operation_examples(file, doc, open_enums),

@@ -209,6 +209,8 @@ fn page_impl(
             }
         }
 
+        impl crate::ext::sealed::Sealed for #query {}
+
         impl crate::ext::PageQuery for #query {
             type Item = types::#item;
             const MAX_PAGE_SIZE: u32 = #page_size;
