@@ -13,9 +13,11 @@ mod generated {
     include!(concat!(env!("OUT_DIR"), "/deck_gen.rs"));
 }
 
+mod bounds;
 pub mod client;
 pub mod error;
 pub mod ext;
+pub mod field;
 pub mod hooks;
 mod ids;
 mod response;
@@ -29,6 +31,7 @@ mod wire;
 pub use client::{Certificate, ClientBuilder, IdempotencyKey, RateLimit, RequestOptions};
 pub use error::{ApiError, Error, ErrorBody, ErrorKind, Result};
 pub use ext::Include;
+pub use field::{IntoField, Patch};
 pub use generated::{Client, builder, types};
 pub use response::ResponseValue;
 pub use retry::RetryPolicy;

@@ -117,7 +117,23 @@ async fn default_limit_is_20_and_limits_are_validated() {
         .into_inner();
     assert_eq!(page.data.len(), 100);
 
-    for bad in [0i32, 101, -5] {
+    // Above the spec's maximum the client refuses before sending (tests/updates.rs); MockDeck
+    // refuses it too, as Deck does, for clients that do not check.
+    let before = mock.request_count();
+    let err = client.list_task_runs().limit(101).send().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidRequest);
+    assert_eq!(mock.request_count(), before);
+    let raw = reqwest::Client::new()
+        .get(format!("{}/task-runs?limit=101", mock.base_url()))
+        .bearer_auth(mock.api_key())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.status(), 400);
+    let body: serde_json::Value = raw.json().await.unwrap();
+    assert!(body.to_string().contains("between 1 and 100"), "{body}");
+
+    for bad in [0i32, -5] {
         let err = client.list_task_runs().limit(bad).send().await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::BadRequest, "limit {bad}");
         let api = err.api_error().unwrap();

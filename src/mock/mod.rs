@@ -318,6 +318,7 @@ use std::time::Duration;
 // resource.
 mod body;
 mod deliveries;
+mod examples;
 mod faults;
 mod pagination;
 mod reply;

@@ -3,9 +3,12 @@
 //! so a progenitor upgrade that changes its output fails the build instead of generating
 //! something subtly different.
 
+pub mod bounds;
 pub mod dispatch;
 pub mod enums;
 pub mod events;
+pub mod examples;
+pub mod fields;
 pub mod httpmock;
 pub mod ids;
 pub mod pages;
@@ -47,6 +50,8 @@ pub fn apply(file: &mut syn::File, doc: &Value, open_enums: &[OpenEnum]) -> Resu
         "types::empty_is_null_fields",
         types::empty_is_null_fields(file, doc),
     )?;
+    rule("fields::patch_fields", fields::patch_fields(file, doc))?;
+    rule("fields::value_setters", fields::value_setters(file))?;
     rule(
         "events::typed_event_data",
         events::typed_event_data(file, doc),
@@ -68,6 +73,7 @@ pub fn apply(file: &mut syn::File, doc: &Value, open_enums: &[OpenEnum]) -> Resu
         "dispatch::operation_dispatch",
         dispatch::operation_dispatch(file, doc),
     )?;
+    rule("bounds::spec_bounds", bounds::spec_bounds(file, doc))?;
     rule(
         "sends::send_through_transport",
         sends::send_through_transport(file),
@@ -77,6 +83,10 @@ pub fn apply(file: &mut syn::File, doc: &Value, open_enums: &[OpenEnum]) -> Resu
         response::own_response_value(file),
     )?;
     rule("secrets::secret_fields", secrets::secret_fields(file, doc))?;
+    rule(
+        "examples::operation_examples",
+        examples::operation_examples(file, doc, open_enums),
+    )?;
     Ok(())
 }
 
