@@ -26,7 +26,7 @@ use tokio::net::TcpListener;
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-const KEY: &str = "sk_test_fault_matrix";
+const KEY: &str = "sk_live_fault_matrix";
 const MIB: u64 = 1 << 20;
 
 /// What a hostile loopback server does with each request.
@@ -107,6 +107,41 @@ fn response(status: &str, headers: &[(&str, &str)], body: &str) -> Vec<u8> {
     out.push_str("\r\n");
     out.push_str(body);
     out.into_bytes()
+}
+
+/// A TLS server on loopback with a self-signed certificate for `localhost` (trusted by no
+/// one); returns its base URL and a connection counter.
+async fn tls_server() -> (String, Arc<AtomicUsize>) {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        )
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "https://localhost:{}/v2",
+        listener.local_addr().unwrap().port()
+    );
+    let count = Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            seen.fetch_add(1, Ordering::Relaxed);
+            let _ = acceptor.accept(socket).await;
+        }
+    });
+    (url, count)
 }
 
 fn client(url: &str) -> Client {
@@ -338,6 +373,36 @@ async fn time_cases(quick: bool) -> Vec<Case> {
     ] {
         cases.push(mock_case(fault, label, call, keys).await);
     }
+
+    // A gateway's 502 on a keyless write: sent once (Deck may have run it).
+    let (url, _) = server(Serve::Reply(response("502 Bad Gateway", &[], ""))).await;
+    let k = keyless(&url);
+    cases.push((
+        "502 on every attempt".into(),
+        "POST, no key",
+        Box::pin(async move { outcome(k.cancel_task_run().run_id("r").send().await, None) }),
+    ));
+    // A Retry-After over the 60 s cap: no early retry, the 429 at once.
+    let (url, _) = server(Serve::Reply(response(
+        "429 Too Many Requests",
+        &[("retry-after", "3600")],
+        "",
+    )))
+    .await;
+    let c = client(&url);
+    cases.push((
+        "429 with `Retry-After: 3600`".into(),
+        "GET",
+        Box::pin(async move { outcome(c.test_api_key().send().await, None) }),
+    ));
+    // TLS to a server whose certificate nothing trusts: not retried.
+    let (url, _) = tls_server().await;
+    let c = client(&url);
+    cases.push((
+        "untrusted certificate".into(),
+        "GET",
+        Box::pin(async move { outcome(c.test_api_key().send().await, None) }),
+    ));
 
     let redirect = response(
         "307 Temporary Redirect",

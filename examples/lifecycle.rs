@@ -17,8 +17,9 @@ use std::time::Duration;
 async fn main() -> Result<(), deck::Error> {
     let (_mock, client, task_id, input) = match std::env::var("DECK_API_KEY") {
         Ok(_) => {
-            let task_id = std::env::var("DECK_TASK_ID")
-                .map_err(|_| deck::Error::InvalidRequest("set DECK_TASK_ID".into()))?;
+            let task_id: deck::types::TaskId = std::env::var("DECK_TASK_ID")
+                .map_err(|_| deck::Error::InvalidRequest("set DECK_TASK_ID".into()))?
+                .into();
             let input: Value = std::env::var("DECK_TASK_INPUT")
                 .ok()
                 .and_then(|s| serde_json::from_str(&s).ok())
@@ -50,7 +51,7 @@ async fn main() -> Result<(), deck::Error> {
         .send()
         .await?;
     println!("started {} ({})", started.id, started.status);
-    let wait = |id: String| {
+    let wait = |id: deck::types::TaskRunId| {
         client
             .wait_for_task_run(id)
             .initial_interval(Duration::from_millis(200))

@@ -320,7 +320,7 @@ fn print_table(runs: &[deck::types::TaskRunSummary]) {
         .iter()
         .map(|r| {
             [
-                r.id.clone(),
+                r.id.to_string(),
                 r.status.to_string(),
                 r.result.as_ref().map_or("-".into(), ToString::to_string),
                 when(r.created_at),
@@ -374,7 +374,8 @@ fn print_sections(run: &TaskRun) {
                 );
             }
         }
-        Section::NotRequested => say!("  storage:   (not returned)"),
+        // `Section` is `#[non_exhaustive]`: any other case reads as "not returned".
+        _ => say!("  storage:   (not returned)"),
     }
     if run.screenshots_section() == Section::NotRequested {
         say!("  artifacts: not requested (add Include::ARTIFACTS for screenshots)");

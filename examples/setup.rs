@@ -67,10 +67,10 @@ struct BillLine {
 /// What this example created, deleted in reverse order at the end.
 #[derive(Default)]
 struct Created {
-    agent: Option<String>,
-    source: Option<String>,
-    credential: Option<String>,
-    task: Option<String>,
+    agent: Option<deck::types::AgentId>,
+    source: Option<deck::types::SourceId>,
+    credential: Option<deck::types::CredentialId>,
+    task: Option<deck::types::TaskId>,
 }
 
 #[tokio::main]

@@ -40,7 +40,7 @@ const DEMO_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 /// What the handler shares: the verifier and the event ids already handled.
 struct Receiver {
     webhook: Webhook,
-    seen: Mutex<HashSet<String>>,
+    seen: Mutex<HashSet<deck::types::EventId>>,
     duplicates: Mutex<usize>,
 }
 

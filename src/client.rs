@@ -6,6 +6,7 @@ use crate::error::Error;
 use crate::hooks::{AttemptInfo, AttemptRequest, Hooks};
 use crate::retry::RetryPolicy;
 use reqwest::header::{HeaderMap, HeaderValue};
+use rustls::pki_types::CertificateDer;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fmt;
@@ -158,7 +159,12 @@ impl Drop for Slot<'_> {
         let mut slots = self.limiter.slots();
         match (self.used, self.free_at) {
             (true, _) => {
-                let at = tokio::time::Instant::now() + self.limiter.limit.period();
+                // Saturating: a period of years (or `Duration::MAX`) must not overflow the
+                // clock in a `Drop`. Far enough in the future is "never again".
+                let now = tokio::time::Instant::now();
+                let at = now
+                    .checked_add(self.limiter.limit.period())
+                    .unwrap_or_else(|| far_future(now));
                 slots.free_at.push(Reverse(at));
             }
             (false, Some(at)) => slots.free_at.push(Reverse(at)),
@@ -166,6 +172,12 @@ impl Drop for Slot<'_> {
         }
         // The permit is released after this, with the slot back in place.
     }
+}
+
+/// About 30 years from `now`: what a period too large for the clock means in practice.
+fn far_future(now: tokio::time::Instant) -> tokio::time::Instant {
+    const THIRTY_YEARS: Duration = Duration::from_secs(30 * 365 * 24 * 3600);
+    now.checked_add(THIRTY_YEARS).unwrap_or(now)
 }
 
 impl fmt::Debug for Limiter {
@@ -221,7 +233,7 @@ impl RateLimit {
 /// assert!(deck::Certificate::from_pem(b"no certificate here").is_err());
 /// ```
 #[derive(Clone)]
-pub struct Certificate(reqwest::Certificate);
+pub struct Certificate(CertificateDer<'static>);
 
 impl Certificate {
     /// Exactly one PEM certificate (`-----BEGIN CERTIFICATE-----`).
@@ -237,19 +249,25 @@ impl Certificate {
 
     /// Every certificate of a PEM bundle (at least one).
     pub fn from_pem_bundle(pem: &[u8]) -> Result<Vec<Certificate>, Error> {
-        let certs = reqwest::Certificate::from_pem_bundle(pem)
+        use rustls::pki_types::pem::PemObject;
+        let certs = CertificateDer::pem_slice_iter(pem)
+            .map(|c| c.map(Certificate))
+            .collect::<Result<Vec<_>, _>>()
             .map_err(|e| Error::InvalidRequest(format!("reading PEM certificates: {e}")))?;
         if certs.is_empty() {
             return Err(Error::InvalidRequest("no PEM certificate found".into()));
         }
-        Ok(certs.into_iter().map(Certificate).collect())
+        Ok(certs)
     }
 
     /// A DER-encoded certificate (checked when the client is built).
     pub fn from_der(der: &[u8]) -> Result<Certificate, Error> {
-        reqwest::Certificate::from_der(der)
-            .map(Certificate)
-            .map_err(|e| Error::InvalidRequest(format!("reading a DER certificate: {e}")))
+        if der.is_empty() {
+            return Err(Error::InvalidRequest(
+                "reading a DER certificate: it is empty".into(),
+            ));
+        }
+        Ok(Certificate(CertificateDer::from(der.to_vec())))
     }
 }
 
@@ -272,7 +290,7 @@ impl fmt::Debug for Certificate {
 ///     .unwrap();
 /// assert_eq!(client.base_url(), "https://api.deck.co/v2");
 /// ```
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct ClientBuilder {
     api_key: Option<ApiKey>,
     base_url: String,
@@ -343,6 +361,7 @@ impl ClientBuilder {
     }
 
     /// Longest silence while waiting for or reading a response (default 30 s); `None` for none.
+    /// A silence past it ends the attempt as [`ErrorKind::Timeout`](crate::ErrorKind::Timeout).
     pub fn read_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.read_timeout = timeout;
         self
@@ -369,8 +388,9 @@ impl ClientBuilder {
     }
 
     /// Whether writes (POST, PATCH, DELETE) get a fresh `Idempotency-Key` when the call sets
-    /// none (default true). Without a key, a write that fails with 500 or a dropped
-    /// connection is not retried, since Deck might have carried it out.
+    /// none (default true). Without a key, a write is sent once more only when Deck cannot have
+    /// run it (a connection never made, 429, 503); after a cut connection, a timeout, 408, 500,
+    /// 502 or 504 it is not repeated, since Deck might have carried it out.
     pub fn automatic_idempotency_keys(mut self, enabled: bool) -> Self {
         self.automatic_idempotency_keys = enabled;
         self
@@ -429,6 +449,10 @@ impl ClientBuilder {
 
     /// Builds the client. Fails on a missing key, a bad URL, or plain `http` to a remote host.
     pub fn build(self) -> Result<Client, Error> {
+        self.build_with(Resolver::System)
+    }
+
+    pub(crate) fn build_with(self, resolver: Resolver) -> Result<Client, Error> {
         let key = self.api_key.ok_or_else(|| {
             Error::InvalidRequest(format!("no API key: set {API_KEY_ENV} or call .api_key()"))
         })?;
@@ -464,9 +488,10 @@ impl ClientBuilder {
             user_agent.push_str(suffix);
         }
 
-        install_crypto_provider();
-
+        let tls = tls_config(self.root_certificates)?;
         let mut http = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
+            .dns_resolver(resolver)
             .default_headers(headers)
             .user_agent(user_agent)
             .connect_timeout(self.connect_timeout)
@@ -475,9 +500,6 @@ impl ClientBuilder {
             .redirect(reqwest::redirect::Policy::none());
         if let Some(read) = self.read_timeout {
             http = http.read_timeout(read);
-        }
-        if !self.root_certificates.is_empty() {
-            http = http.tls_certs_merge(self.root_certificates.into_iter().map(|c| c.0));
         }
         let http = http
             .build()
@@ -496,6 +518,80 @@ impl ClientBuilder {
     }
 }
 
+/// The TLS configuration every client uses: rustls with *this* crate's crypto provider (ring),
+/// passed to reqwest explicitly. The process-wide default provider is neither read nor set, so
+/// an application stays free to install its own (reqwest would otherwise need one installed).
+/// Certificates are checked by the platform's verifier, with `extra_roots` added; HTTP/2 and
+/// HTTP/1.1 are offered.
+pub(crate) fn tls_config(extra_roots: Vec<Certificate>) -> Result<rustls::ClientConfig, Error> {
+    let tls_error = |e: rustls::Error| Error::InvalidRequest(format!("configuring TLS: {e}"));
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = if extra_roots.is_empty() {
+        rustls_platform_verifier::Verifier::new(provider.clone())
+    } else {
+        rustls_platform_verifier::Verifier::new_with_extra_roots(
+            extra_roots.into_iter().map(|c| c.0),
+            provider.clone(),
+        )
+    }
+    .map_err(tls_error)?;
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(tls_error)?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// A DNS lookup that failed: the client's resolver wraps the error in this type so the retry
+/// decision can tell it from a refused connection (it does not heal within a call).
+#[derive(Debug)]
+pub(crate) struct DnsFailed(std::io::Error);
+
+impl fmt::Display for DnsFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DNS lookup failed: {}", self.0)
+    }
+}
+
+impl std::error::Error for DnsFailed {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+/// The client's resolver: the system's (`getaddrinfo`, on Tokio's blocking pool, as reqwest's
+/// own), with failures marked [`DnsFailed`].
+pub(crate) enum Resolver {
+    System,
+    /// Every lookup fails (tests of the retry decision; no test leaves loopback).
+    #[cfg(test)]
+    Failing,
+}
+
+impl reqwest::dns::Resolve for Resolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        #[cfg(test)]
+        let failing = matches!(self, Resolver::Failing);
+        Box::pin(async move {
+            #[cfg(test)]
+            if failing {
+                let e = std::io::Error::other("no such host (test resolver)");
+                return Err(Box::new(DnsFailed(e)) as _);
+            }
+            match tokio::net::lookup_host((host, 0)).await {
+                Ok(addrs) => Ok(Box::new(addrs) as reqwest::dns::Addrs),
+                Err(e) => Err(Box::new(DnsFailed(e)) as _),
+            }
+        })
+    }
+}
+
+/// Whether `url`'s host is a loopback address or `localhost` (the one check: the client's
+/// plain-`http` rule and MockDeck's delivery rule both use it).
 pub(crate) fn is_loopback(url: &reqwest::Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
@@ -688,12 +784,6 @@ impl RequestOptions {
         self.hooks.after(hook);
         self
     }
-}
-
-/// reqwest's rustls needs a process-wide crypto provider: installs ring's unless the
-/// application installed one (an `Err` here means one is already there).
-pub(crate) fn install_crypto_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 #[cfg(test)]

@@ -60,10 +60,10 @@ impl<T> Page<T> {
 
 /// A list operation's parameters without the client (generated for every list operation).
 ///
-/// Public only because it bounds [`Paginator`]'s type parameter; it is implemented by the
-/// generated `…Query` types and has nothing to call.
+/// Public only because it bounds [`Paginator`]'s type parameter. Sealed: only the generated
+/// `…Query` types implement it, and it is not part of the API (hidden, may change).
 #[doc(hidden)]
-pub trait PageQuery: Clone + Send + Sync + 'static {
+pub trait PageQuery: sealed::Sealed + Clone + Send + Sync + 'static {
     /// The list item type.
     type Item: Send + 'static;
     /// The largest page the operation accepts (the `limit` parameter's `maximum` in the spec,
@@ -78,6 +78,12 @@ pub trait PageQuery: Clone + Send + Sync + 'static {
         cursor: Option<String>,
         limit: Option<u32>,
     ) -> impl Future<Output = Result<Page<Self::Item>, Error>> + Send + 'c;
+}
+
+pub(crate) mod sealed {
+    /// Implemented next to each generated `PageQuery` impl; unnameable outside the crate, so
+    /// no other type can implement `PageQuery`.
+    pub trait Sealed {}
 }
 
 /// Configures how a list is paged; get one with `into_paginator()` on a list request builder.
@@ -126,7 +132,8 @@ impl<Q: PageQuery> Paginator<Q> {
         self
     }
 
-    /// Stop after `n` items (no further page is requested once they are in).
+    /// Stop after `n` items: a hard bound, no page is requested once `n` items are in (the page
+    /// size shrinks to `n` when smaller), whether or not pages are fetched ahead.
     pub fn max_items(mut self, n: usize) -> Self {
         self.max_items = Some(n);
         self
@@ -154,12 +161,7 @@ impl<Q: PageQuery> Paginator<Q> {
     /// Whole pages as a stream.
     pub fn pages(self) -> BoxStream<'static, Result<Page<Q::Item>, Error>> {
         let limit = self.limit();
-        let max_items = self.max_items;
-        let pages = sequential_pages(self.client, self.query, limit);
-        let pages = match max_items {
-            Some(n) => cap_pages(pages, n),
-            None => pages,
-        };
+        let pages = sequential_pages(self.client, self.query, limit, self.max_items);
         if self.prefetch {
             prefetched(pages)
         } else {
@@ -200,11 +202,19 @@ enum Cursor {
     Done,
 }
 
-/// Pages one after another, each requested when the previous one has been taken.
+/// The most empty pages in a row a listing follows before it ends with
+/// [`ErrorKind::Pagination`](crate::ErrorKind::Pagination): Deck may answer an empty page with
+/// more to come, but a server handing out fresh cursors to empty pages forever must not hold
+/// the caller forever.
+pub(crate) const MAX_EMPTY_PAGES_IN_A_ROW: u32 = 20;
+
+/// Pages one after another, each requested when the previous one has been taken. With
+/// `max_items`, no page is requested once that many items are in.
 fn sequential_pages<Q: PageQuery>(
     client: Client,
     query: Q,
     limit: Option<u32>,
+    max_items: Option<usize>,
 ) -> BoxStream<'static, Result<Page<Q::Item>, Error>> {
     struct State<Q> {
         client: Client,
@@ -213,14 +223,23 @@ fn sequential_pages<Q: PageQuery>(
         cursor: Cursor,
         seen: HashSet<u64>,
         pending_error: Option<Error>,
+        /// Items still wanted (`None`: no cap).
+        wanted: Option<usize>,
+        empty_in_a_row: u32,
     }
     let state = State {
         client,
         query,
         limit,
-        cursor: Cursor::First,
+        cursor: if max_items == Some(0) {
+            Cursor::Done
+        } else {
+            Cursor::First
+        },
         seen: HashSet::new(),
         pending_error: None,
+        wanted: max_items,
+        empty_in_a_row: 0,
     };
     stream::unfold(state, |mut s| async move {
         if let Some(error) = s.pending_error.take() {
@@ -232,19 +251,50 @@ fn sequential_pages<Q: PageQuery>(
             Cursor::Next(c) => Some(c),
         };
         // On error the cursor stays `Done`: the error is yielded once and the stream ends.
-        let page = match s.query.fetch(&s.client, cursor, s.limit).await {
+        // The last page asks for no more than the items still wanted.
+        let limit = match (s.limit, s.wanted) {
+            (Some(limit), Some(wanted)) => Some(limit.min(u32::try_from(wanted).unwrap_or(limit))),
+            (limit, _) => limit,
+        };
+        let mut page = match s.query.fetch(&s.client, cursor, limit).await {
             Ok(page) => page,
             Err(e) => return Some((Err(e), s)),
         };
-        if let Some(next) = page.follow() {
-            if s.seen.insert(hash(next)) {
-                s.cursor = Cursor::Next(next.to_string());
-            } else {
-                // Deliver this page, then the error, then stop.
+        if let Some(wanted) = &mut s.wanted {
+            // The cap is checked here, before another page is asked for (not when it comes).
+            page.items.truncate(*wanted);
+            *wanted -= page.items.len();
+            if *wanted == 0 {
+                return Some((Ok(page), s));
+            }
+        }
+        s.empty_in_a_row = if page.items.is_empty() {
+            s.empty_in_a_row + 1
+        } else {
+            0
+        };
+        // Anything wrong is reported after this page is delivered; then the stream stops.
+        match page.follow() {
+            _ if s.empty_in_a_row >= MAX_EMPTY_PAGES_IN_A_ROW => {
+                s.pending_error = Some(Error::Pagination(format!(
+                    "{MAX_EMPTY_PAGES_IN_A_ROW} empty pages in a row, each with a new cursor; \
+                     stopping instead of following them forever"
+                )));
+            }
+            Some(next) if s.seen.insert(hash(next)) => s.cursor = Cursor::Next(next.to_string()),
+            Some(next) => {
                 s.pending_error = Some(Error::Pagination(format!(
                     "Deck returned cursor {next:?} a second time; stopping instead of looping"
                 )));
             }
+            None if page.has_more => {
+                s.pending_error = Some(Error::Pagination(
+                    "Deck said more pages follow (`has_more: true`) but gave no `next_cursor`; \
+                     the list is incomplete"
+                        .into(),
+                ));
+            }
+            None => {}
         }
         Some((Ok(page), s))
     })
@@ -257,27 +307,10 @@ fn hash(cursor: &str) -> u64 {
     h.finish()
 }
 
-/// Stops requesting pages once `n` items have been delivered.
-fn cap_pages<T: Send + 'static>(
-    pages: BoxStream<'static, Result<Page<T>, Error>>,
-    n: usize,
-) -> BoxStream<'static, Result<Page<T>, Error>> {
-    pages
-        .scan(0usize, move |delivered, page| {
-            if *delivered >= n {
-                return futures::future::ready(None);
-            }
-            if let Ok(p) = &page {
-                *delivered += p.items.len();
-            }
-            futures::future::ready(Some(page))
-        })
-        .boxed()
-}
-
 /// Runs `pages` in a spawned task one page ahead of the consumer. The task waits for room in a
 /// one-slot channel *before* fetching, so at most two pages exist at once: the one the consumer
-/// holds and the one in the slot. Dropping the stream aborts the task.
+/// holds and the one in the slot. Dropping the stream aborts the task. A task that panics ends
+/// the stream with [`Error::Pagination`], never as if the list were complete.
 fn prefetched<T: Send + 'static>(
     mut pages: BoxStream<'static, Result<Page<T>, Error>>,
 ) -> BoxStream<'static, Result<Page<T>, Error>> {
@@ -296,18 +329,43 @@ fn prefetched<T: Send + 'static>(
             }
         }
     });
-    Prefetched { rx, task }.boxed()
+    Prefetched {
+        rx,
+        task,
+        finished: false,
+    }
+    .boxed()
 }
 
 struct Prefetched<T> {
-    rx: tokio::sync::mpsc::Receiver<T>,
+    rx: tokio::sync::mpsc::Receiver<Result<Page<T>, Error>>,
     task: tokio::task::JoinHandle<()>,
+    finished: bool,
 }
 
 impl<T> Stream for Prefetched<T> {
-    type Item = T;
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.rx.poll_recv(cx)
+    type Item = Result<Page<T>, Error>;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.finished {
+            return Poll::Ready(None);
+        }
+        if let Some(page) = std::task::ready!(self.rx.poll_recv(cx)) {
+            return Poll::Ready(Some(page));
+        }
+        // The channel closed: the task ended. How it ended decides between "complete" and an
+        // error (its end may not be recorded yet when the channel closes: then wait for it).
+        let ended = std::task::ready!(Pin::new(&mut self.task).poll(cx));
+        self.finished = true;
+        Poll::Ready(ended.err().map(|e| {
+            Err(Error::Pagination(format!(
+                "the task fetching pages ahead failed ({}); the list is incomplete",
+                if e.is_panic() {
+                    "it panicked"
+                } else {
+                    "it was cancelled"
+                }
+            )))
+        }))
     }
 }
 
@@ -447,6 +505,7 @@ impl From<Include> for String {
 
 /// A response section that is only sent when requested with [`Include`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Section<T> {
     /// The section was not in the response (not requested).
     NotRequested,
@@ -467,6 +526,53 @@ impl<T> Section<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A list whose second page panics while being fetched (a bug, a hostile body tripping
+    /// one): the prefetch task dies.
+    #[derive(Clone)]
+    struct PanicsOnPageTwo;
+
+    impl sealed::Sealed for PanicsOnPageTwo {}
+
+    impl PageQuery for PanicsOnPageTwo {
+        type Item = u32;
+        const MAX_PAGE_SIZE: u32 = 2;
+        fn limit_is_set(&self) -> bool {
+            false
+        }
+        #[allow(clippy::manual_async_fn)] // the trait's signature, as generated
+        fn fetch<'c>(
+            &self,
+            _: &'c Client,
+            cursor: Option<String>,
+            _: Option<u32>,
+        ) -> impl Future<Output = Result<Page<u32>, Error>> + Send + 'c {
+            async move {
+                if cursor.is_some() {
+                    panic!("page two");
+                }
+                Ok(Page::from_parts(vec![1, 2], true, "c2".to_string(), None))
+            }
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panicking_prefetch_task_is_an_error_not_the_end_of_the_list() {
+        let client = Client::builder()
+            .api_key("k")
+            .base_url("http://127.0.0.1:9/v2")
+            .build()
+            .unwrap();
+        let results: Vec<_> = Paginator::new(client, PanicsOnPageTwo)
+            .prefetch(true)
+            .items()
+            .collect()
+            .await;
+        assert_eq!(results.len(), 3, "{results:?}");
+        let err = results[2].as_ref().unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::Pagination, "{err}");
+        assert!(err.to_string().contains("panicked"), "{err}");
+    }
 
     #[test]
     fn include_renders_stable_deduplicated_values() {

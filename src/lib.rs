@@ -17,6 +17,8 @@ pub mod client;
 pub mod error;
 pub mod ext;
 pub mod hooks;
+mod ids;
+mod response;
 mod retry;
 pub mod runs;
 #[cfg(feature = "schemars")]
@@ -27,7 +29,8 @@ mod wire;
 pub use client::{Certificate, ClientBuilder, IdempotencyKey, RateLimit, RequestOptions};
 pub use error::{ApiError, Error, ErrorBody, ErrorKind, Result};
 pub use ext::Include;
-pub use generated::{ByteStream, Client, ResponseValue, builder, types};
+pub use generated::{Client, builder, types};
+pub use response::ResponseValue;
 pub use retry::RetryPolicy;
 #[cfg(feature = "schemars")]
 pub use schema::json_schema;

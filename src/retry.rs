@@ -3,6 +3,23 @@
 //! Deck documents `min(1000·2^attempt, 30000)` ms over 5 attempts; we use that envelope with
 //! *full jitter* (a uniform wait in `[0, envelope]`, as aws-sdk-rust does) so that many clients
 //! hitting the 200-requests-per-10-s limit do not retry in lockstep.
+//!
+//! What is repeated: a call is *repeatable* when it is a read (GET, HEAD, OPTIONS) or a write
+//! carrying an `Idempotency-Key` (Deck deduplicates it). A repeatable call is retried after a
+//! dropped connection, an attempt timeout, 408, 429, 500, 502, 503 and 504. A write without a key
+//! is retried only when Deck cannot have run it: the connection was never made, 429 (the rate
+//! limiter refused it) or 503 (nothing behind the gateway took it). A 408, 500, 502 or 504 may
+//! come after the origin ran the write, so a keyless write is never repeated after one.
+//! Certificate and DNS failures are not retried at all: they do not heal within a call's
+//! seconds.
+//!
+//! `Retry-After` (seconds or an HTTP date) is honoured with two bounds:
+//! - never shorter than the attempt's backoff envelope (`min(initial·2^(n-1), max_backoff)`): a
+//!   hint of 0 or a past date does not give back-to-back retries;
+//! - a hint above [`RetryPolicy::max_retry_after`] (default 60 s) *stops* the retries and returns
+//!   the 429/503 to the caller (its headers keep the hint). The server asked for a longer pause
+//!   than the caller allowed; retrying early would most likely be refused again and spend the
+//!   call's attempts, and waiting longer than the cap would break the bound the caller set.
 
 use std::time::{Duration, SystemTime};
 
@@ -66,7 +83,8 @@ impl RetryPolicy {
         self
     }
 
-    /// The longest `Retry-After` the client honours (default 60 s); longer hints are capped.
+    /// The longest `Retry-After` the client waits for (default 60 s). A server asking for
+    /// longer ends the call with its error (no early retry); see the module docs.
     pub fn max_retry_after(mut self, cap: Duration) -> Self {
         self.max_retry_after = cap;
         self
@@ -106,6 +124,9 @@ pub(crate) enum Outcome<'a> {
     },
     /// The connection was never made: the request was not sent.
     ConnectFailed,
+    /// A failure that does not heal by retrying within a call: a DNS lookup that failed, a
+    /// certificate (or other TLS) error.
+    Permanent,
     /// A timeout, reset or cut-off after the request may have reached the server.
     TransportFailed,
 }
@@ -148,6 +169,7 @@ pub(crate) fn decide(
     // Safe to repeat: reads, and writes Deck will deduplicate by key.
     let repeatable = matches!(a.method, "GET" | "HEAD" | "OPTIONS") || a.has_idempotency_key;
     let (retry, hint) = match a.outcome {
+        Outcome::Permanent => (false, None),
         Outcome::ConnectFailed => (true, None),
         Outcome::TransportFailed => (repeatable, None),
         Outcome::Status {
@@ -159,8 +181,10 @@ pub(crate) fn decide(
             let permanent = error_type == Some("organization");
             let retry = !permanent
                 && match status {
-                    408 | 429 | 502 | 503 | 504 => true,
-                    500 => repeatable,
+                    // Refused before any work: the rate limit, or no origin behind the gateway.
+                    429 | 503 => true,
+                    // The origin may have run the request before this answer.
+                    408 | 500 | 502 | 504 => repeatable,
                     _ => false,
                 };
             (retry, retry_after.and_then(|h| parse_retry_after(h, now)))
@@ -169,18 +193,19 @@ pub(crate) fn decide(
     if !retry {
         return Decision::Stop;
     }
+    let exp = 2u32.saturating_pow(a.attempt.saturating_sub(1));
+    let envelope = policy
+        .initial_backoff
+        .saturating_mul(exp)
+        .min(policy.max_backoff);
     let wait = match hint {
-        Some(hint) => hint.min(policy.max_retry_after),
-        None => {
-            let exp = 2u32.saturating_pow(a.attempt - 1);
-            let envelope = policy
-                .initial_backoff
-                .saturating_mul(exp)
-                .min(policy.max_backoff);
-            // Not `mul_f64`, which panics when a huge envelope rounds past `Duration::MAX`.
-            Duration::try_from_secs_f64(envelope.as_secs_f64() * jitter.clamp(0.0, 1.0))
-                .unwrap_or(envelope)
-        }
+        // Above the cap: stop rather than retry before the server said it would be ready.
+        Some(hint) if hint > policy.max_retry_after => return Decision::Stop,
+        // Never shorter than the backoff envelope: `0` or a past date is no reason to hurry.
+        Some(hint) => hint.max(envelope),
+        // Not `mul_f64`, which panics when a huge envelope rounds past `Duration::MAX`.
+        None => Duration::try_from_secs_f64(envelope.as_secs_f64() * jitter.clamp(0.0, 1.0))
+            .unwrap_or(envelope),
     };
     if let Some(deadline) = policy.deadline
         && a.elapsed.saturating_add(wait) >= deadline
@@ -245,8 +270,19 @@ mod tests {
             ("GET", false, 1, status(429), 1.0, secs(1.0)),
             ("GET", false, 2, status(503), 1.0, secs(2.0)),
             ("GET", false, 3, status(502), 0.5, secs(2.0)),
-            ("POST", false, 1, status(504), 1.0, secs(1.0)),
-            ("POST", false, 1, status(408), 0.25, secs(0.25)),
+            ("POST", true, 1, status(504), 1.0, secs(1.0)),
+            ("POST", true, 1, status(408), 0.25, secs(0.25)),
+            // a keyless write is repeated only when Deck cannot have run it
+            ("POST", false, 1, status(408), 1.0, Decision::Stop),
+            ("POST", false, 1, status(502), 1.0, Decision::Stop),
+            ("POST", false, 1, status(504), 1.0, Decision::Stop),
+            ("PATCH", false, 1, status(502), 1.0, Decision::Stop),
+            ("DELETE", false, 1, status(504), 1.0, Decision::Stop),
+            ("POST", false, 1, status(429), 1.0, secs(1.0)),
+            ("POST", false, 1, status(503), 1.0, secs(1.0)),
+            ("GET", false, 1, status(502), 1.0, secs(1.0)),
+            ("GET", false, 1, status(504), 1.0, secs(1.0)),
+            ("GET", false, 1, status(408), 1.0, secs(1.0)),
             ("GET", false, 1, status(429), 0.0, secs(0.0)),
             // the envelope is capped at 30 s
             ("GET", false, 4, status(503), 1.0, secs(8.0)),
@@ -265,12 +301,21 @@ mod tests {
             ("GET", false, 1, status(200), 1.0, Decision::Stop),
             // organization errors are permanent even on 429
             ("GET", false, 1, org, 1.0, Decision::Stop),
-            // Retry-After: seconds, HTTP-date, past date, capped at 60 s, garbage falls back
+            // Retry-After: seconds, HTTP-date; never shorter than the envelope (0, a past
+            // date); above the 60 s cap the call stops; garbage falls back to the backoff
             ("GET", false, 1, hinted("3"), 0.0, secs(3.0)),
             ("POST", true, 1, hinted(date), 0.0, secs(7.0)),
-            ("GET", false, 1, hinted(past), 0.9, secs(0.0)),
-            ("GET", false, 1, hinted("3600"), 0.0, secs(60.0)),
+            ("GET", false, 1, hinted(past), 0.0, secs(1.0)),
+            ("GET", false, 1, hinted("0"), 0.0, secs(1.0)),
+            ("GET", false, 3, hinted("0"), 0.0, secs(4.0)),
+            ("GET", false, 3, hinted("3"), 0.0, secs(4.0)),
+            ("GET", false, 1, hinted("60"), 0.0, secs(60.0)),
+            ("GET", false, 1, hinted("61"), 0.0, Decision::Stop),
+            ("GET", false, 1, hinted("3600"), 0.0, Decision::Stop),
             ("GET", false, 1, hinted("soon"), 0.5, secs(0.5)),
+            // certificate and DNS failures never heal within a call
+            ("GET", false, 1, Outcome::Permanent, 1.0, Decision::Stop),
+            ("POST", true, 1, Outcome::Permanent, 1.0, Decision::Stop),
             // transport: connect failures always, the rest only when repeatable
             ("POST", false, 1, Outcome::ConnectFailed, 1.0, secs(1.0)),
             (

@@ -2,9 +2,10 @@
 //! finish or to need input.
 
 use crate::Client;
+use crate::client::RequestOptions;
 use crate::error::Error;
 use crate::ext::{Include, Section};
-use crate::types::{RunStatus, Screenshot, TaskRun, TaskRunStorageItem};
+use crate::types::{RunStatus, Screenshot, TaskRun, TaskRunId, TaskRunStorageItem};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::future::{Future, IntoFuture};
@@ -94,11 +95,14 @@ impl crate::builder::RunTask<'_> {
 ///
 /// Polls `GET /task-runs/{run_id}`, starting at `initial_interval` and growing by half each
 /// time up to `max_interval`, until the run is terminal or needs input, or `timeout` passes.
+/// The timeout is a hard bound: each poll's call (its retries included) gets at most the time
+/// that remains, so a server that never answers ends the wait on time with
+/// [`Error::WaitTimeout`].
 #[derive(Debug)]
 #[must_use = "a wait does nothing until awaited"]
 pub struct WaitForTaskRun<'a> {
     client: &'a Client,
-    run_id: String,
+    run_id: TaskRunId,
     include: Option<Include>,
     timeout: Duration,
     initial_interval: Duration,
@@ -106,7 +110,7 @@ pub struct WaitForTaskRun<'a> {
 }
 
 impl<'a> WaitForTaskRun<'a> {
-    /// Overall time limit (default 30 minutes, Deck's default task timeout).
+    /// Overall time limit, polls included (default 30 minutes, Deck's default task timeout).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -133,13 +137,35 @@ impl<'a> WaitForTaskRun<'a> {
     /// Polls until the run is terminal or needs input; returns that run.
     pub async fn send(self) -> Result<TaskRun, Error> {
         let started = tokio::time::Instant::now();
+        let policy = self.client.retry_policy();
         let mut interval = self.initial_interval;
+        let mut last_status = None;
         loop {
-            let mut request = self.client.get_task_run().run_id(self.run_id.as_str());
+            // The poll's whole call (attempts and retries) fits in what remains of the wait.
+            let remaining = self.timeout.saturating_sub(started.elapsed());
+            let deadline = policy
+                .overall_deadline()
+                .map_or(remaining, |d| d.min(remaining));
+            let mut request = self
+                .client
+                .get_task_run()
+                .run_id(&self.run_id)
+                .with_options(RequestOptions::new().retry(policy.clone().deadline(deadline)));
             if let Some(include) = self.include.clone().filter(|i| !i.is_empty()) {
                 request = request.include(include);
             }
-            let run = request.send().await?.into_inner();
+            let run = match request.send().await {
+                Ok(run) => run.into_inner(),
+                // The wait's own limit cut the poll short: that is the wait timing out.
+                Err(Error::Timeout { .. }) if started.elapsed() >= self.timeout => {
+                    return Err(Error::WaitTimeout {
+                        run_id: self.run_id,
+                        last_status,
+                        waited: started.elapsed(),
+                    });
+                }
+                Err(e) => return Err(e),
+            };
             tracing::debug!(run_id = %self.run_id, status = %run.status, "polled task run");
             if run.status.is_terminal() || run.status.needs_input() {
                 return Ok(run);
@@ -148,12 +174,14 @@ impl<'a> WaitForTaskRun<'a> {
             if waited >= self.timeout {
                 return Err(Error::WaitTimeout {
                     run_id: self.run_id,
-                    last_status: run.status,
+                    last_status: Some(run.status),
                     waited,
                 });
             }
+            last_status = Some(run.status);
             tokio::time::sleep(interval.min(self.timeout - waited)).await;
-            interval = interval.mul_f64(1.5).min(self.max_interval);
+            // Saturating: a huge interval must not overflow (`mul_f64` panics).
+            interval = interval.saturating_add(interval / 2).min(self.max_interval);
         }
     }
 }
@@ -181,7 +209,7 @@ impl Client {
     /// }
     /// # Ok(()) }
     /// ```
-    pub fn wait_for_task_run(&self, run_id: impl Into<String>) -> WaitForTaskRun<'_> {
+    pub fn wait_for_task_run(&self, run_id: impl Into<TaskRunId>) -> WaitForTaskRun<'_> {
         WaitForTaskRun {
             client: self,
             run_id: run_id.into(),

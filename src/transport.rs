@@ -30,6 +30,9 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Error bodies are read up to this size; the rest is not read (Deck's envelope is small).
 pub(crate) const ERROR_BODY_LIMIT: u64 = 64 * 1024;
 
+/// The most a body buffer reserves before bytes arrive (a page of 100 runs fits).
+const PREALLOCATION_LIMIT: u64 = 1024 * 1024;
+
 /// Sends `request` as operation `operation` with `options`, and decodes the success body as `T`.
 pub(crate) async fn send<T: DeserializeOwned>(
     client: &Client,
@@ -37,10 +40,11 @@ pub(crate) async fn send<T: DeserializeOwned>(
     operation: &'static str,
     options: RequestOptions,
 ) -> Result<ResponseValue<T>, Error> {
-    let request = request
+    let mut request = request
         .build()
         .map_err(|e| Error::InvalidRequest(format!("building the request: {e}")))?;
     let config = &client.inner.config;
+    let key = idempotency_key(config, &options, &mut request);
     let policy = options.retry.as_ref().unwrap_or(&config.retry);
     // Today's names, and OpenTelemetry's HTTP client conventions beside them.
     let span = tracing::info_span!(
@@ -79,6 +83,7 @@ pub(crate) async fn send<T: DeserializeOwned>(
         &span,
         hooks.as_ref(),
         &progress,
+        key.as_ref(),
     ));
     let bounded = async {
         match policy.overall_deadline() {
@@ -104,6 +109,8 @@ pub(crate) async fn send<T: DeserializeOwned>(
                     Err(Error::Timeout {
                         after: limit,
                         attempts,
+                        // Nothing was sent when no attempt started.
+                        idempotency_key: key.clone().filter(|_| attempts > 0),
                     })
                 }
             },
@@ -155,30 +162,43 @@ fn is_write(method: &Method) -> bool {
     matches!(*method, Method::POST | Method::PATCH | Method::DELETE)
 }
 
+/// Attaches the write's `Idempotency-Key` (the caller's, else a fresh one unless automatic keys
+/// are off) and returns it, so that an error of the call can name it.
+fn idempotency_key(
+    config: &Config,
+    options: &RequestOptions,
+    request: &mut Request,
+) -> Option<IdempotencyKey> {
+    if !is_write(request.method()) {
+        return None;
+    }
+    if let Some(set) = request.headers().get(IDEMPOTENCY_KEY_HEADER) {
+        return set.to_str().ok().and_then(|k| IdempotencyKey::new(k).ok());
+    }
+    let key = match &options.idempotency_key {
+        Some(key) => key.clone(),
+        None if config.automatic_idempotency_keys => IdempotencyKey::generate(),
+        None => return None,
+    };
+    request
+        .headers_mut()
+        .insert(IDEMPOTENCY_KEY_HEADER, key.header_value());
+    Some(key)
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn attempts_until_done(
     client: &Client,
     config: &Config,
-    mut request: Request,
+    request: Request,
     operation: &'static str,
     options: &RequestOptions,
     policy: &RetryPolicy,
     span: &tracing::Span,
     hooks: Option<&CallHooks<'_>>,
     progress: &Progress,
+    key: Option<&IdempotencyKey>,
 ) -> Result<Received, Error> {
-    if is_write(request.method()) && !request.headers().contains_key(&IDEMPOTENCY_KEY) {
-        let key = match &options.idempotency_key {
-            Some(key) => Some(key.clone()),
-            None if config.automatic_idempotency_keys => Some(IdempotencyKey::generate()),
-            None => None,
-        };
-        if let Some(key) = key {
-            request
-                .headers_mut()
-                .insert(IDEMPOTENCY_KEY, key.header_value());
-        }
-    }
     // One timer around each attempt (request and body), not reqwest's per-request timeout:
     // the same bound at a fraction of the per-call cost (`cargo xtask bench`, per-call).
     let attempt_limit = options.timeout.or(config.attempt_timeout);
@@ -270,8 +290,9 @@ async fn attempts_until_done(
                     body = %redacted(operation, &received.body),
                     "error response body"
                 );
-                let error =
-                    ApiError::new(received.status, received.headers, body).after_attempts(attempt);
+                let error = ApiError::new(received.status, received.headers, body)
+                    .after_attempts(attempt)
+                    .with_idempotency_key(key.cloned());
                 let retry_after = error
                     .headers()
                     .get(reqwest::header::RETRY_AFTER)
@@ -312,21 +333,27 @@ async fn attempts_until_done(
                     Error::AttemptTimeout {
                         limit,
                         attempts: attempt,
+                        idempotency_key: key.cloned(),
                     },
                 )
             }
             Err(Failed::Transport(source)) => {
-                let kind = if source.is_connect() {
+                let kind = if is_permanent(&source) {
+                    Outcome::Permanent
+                } else if source.is_connect() {
                     Outcome::ConnectFailed
                 } else {
                     Outcome::TransportFailed
                 };
                 let outcome = decide(policy, &method, has_key, attempt, kind, started);
+                // A connection never made sent nothing: no write to retry under the key.
+                let sent = kind == Outcome::TransportFailed || attempt > 1;
                 (
                     outcome,
                     Error::Transport {
                         source,
                         attempts: attempt,
+                        idempotency_key: key.filter(|_| sent).cloned(),
                     },
                 )
             }
@@ -353,6 +380,28 @@ async fn attempts_until_done(
             }
         }
     }
+}
+
+/// A failure that retrying within the call will not heal: the name did not resolve (the
+/// client's resolver marks it), or TLS refused the server (a certificate error, a handshake
+/// rustls rejected). Found by type in the error's source chain, never by message.
+fn is_permanent(error: &reqwest::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = cause {
+        if e.is::<crate::client::DnsFailed>() || e.is::<rustls::Error>() {
+            return true;
+        }
+        // rustls' errors reach hyper inside (nested) `io::Error`s, whose `source()` skips the
+        // error they wrap: step into it instead.
+        cause = match e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner),
+            None => e.source(),
+        };
+    }
+    false
 }
 
 fn decide(
@@ -404,7 +453,14 @@ async fn read(
     if !error && response.content_length().is_some_and(|len| len > limit) {
         return Err(too_large);
     }
-    let capacity = response.content_length().unwrap_or(0).min(limit) as usize;
+    // Preallocated from `Content-Length`, but never more than `PREALLOCATION_LIMIT`, whatever
+    // the server claims and whatever the body limit (it may be off): the rest grows as bytes
+    // actually arrive.
+    let capacity = response
+        .content_length()
+        .unwrap_or(0)
+        .min(limit)
+        .min(PREALLOCATION_LIMIT) as usize;
     let mut body = BytesMut::with_capacity(capacity);
     while let Some(chunk) = response.chunk().await.map_err(Failed::Transport)? {
         let room = (limit as usize).saturating_sub(body.len());
@@ -455,52 +511,28 @@ fn decode<T: DeserializeOwned>(received: Received) -> Result<ResponseValue<T>, E
     }
 }
 
-/// Field names whose values never reach a log: credentials, tokens, signing secrets, headers a
-/// webhook destination sends (they may hold credentials of their own).
-const SECRET_FIELDS: &[&str] = &[
-    "password",
-    "secret",
-    "token",
-    "totp",
-    "totp_secret",
-    "otp",
-    "api_key",
-    "authorization",
-    "auth_credentials",
-    "custom_headers",
-];
-
-/// Fields that are secret for one operation only: what a user answers to an interaction (MFA
-/// codes, security answers).
-fn secret_fields_of(operation: &str) -> &'static [&'static str] {
-    match operation {
-        "submit_task_run_interaction" => &["input"],
-        _ => &[],
-    }
-}
-
-/// A body for a TRACE log: JSON with secret fields replaced, truncated; anything else only by
-/// its length.
+/// A body for a TRACE log: JSON with the operation's secret fields replaced at any depth
+/// (the overlay's `x-deck-secret` markers, through `generated::secret_fields`), truncated;
+/// anything else only by its length.
 pub(crate) fn redacted(operation: &str, body: &[u8]) -> String {
-    fn scrub(value: &mut serde_json::Value, extra: &[&str]) {
+    fn scrub(value: &mut serde_json::Value, secret: &[&str]) {
         match value {
             serde_json::Value::Object(map) => {
                 for (key, v) in map.iter_mut() {
-                    let lower = key.to_ascii_lowercase();
-                    if SECRET_FIELDS.contains(&lower.as_str()) || extra.contains(&lower.as_str()) {
+                    if secret.iter().any(|s| s.eq_ignore_ascii_case(key)) {
                         *v = serde_json::Value::String("** redacted **".into());
                     } else {
-                        scrub(v, extra);
+                        scrub(v, secret);
                     }
                 }
             }
-            serde_json::Value::Array(items) => items.iter_mut().for_each(|v| scrub(v, extra)),
+            serde_json::Value::Array(items) => items.iter_mut().for_each(|v| scrub(v, secret)),
             _ => {}
         }
     }
     match serde_json::from_slice::<serde_json::Value>(body) {
         Ok(mut value) => {
-            scrub(&mut value, secret_fields_of(operation));
+            scrub(&mut value, crate::generated::secret_fields(operation));
             truncate(&value.to_string(), KEPT_BODY_BYTES / 2)
         }
         Err(_) => format!("({} bytes, not JSON)", body.len()),
@@ -520,16 +552,45 @@ fn log_request_body(operation: &'static str, request: &Request) {
 mod tests {
     use super::*;
 
+    /// A name that does not resolve is not retried (a refused connection is): the resolver
+    /// marks the failure, the decision reads the mark.
+    #[tokio::test]
+    async fn dns_failures_are_not_retried() {
+        let client = Client::builder()
+            .api_key("k")
+            .base_url("https://deck.invalid/v2")
+            .retry(
+                RetryPolicy::default()
+                    .initial_backoff(Duration::from_millis(1))
+                    .max_backoff(Duration::from_millis(2)),
+            )
+            .build_with(crate::client::Resolver::Failing)
+            .unwrap();
+        let err = client.test_api_key().send().await.unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::Transport, "{err}");
+        assert_eq!(err.attempts(), 1, "{err}");
+        assert!(err.to_string().contains("DNS lookup failed"), "{err}");
+    }
+
     #[test]
-    fn secrets_are_redacted_by_field_and_by_operation() {
+    fn secrets_are_redacted_by_the_overlays_markers() {
         let body = br#"{"source_id":"src_1","auth_credentials":{"username":"u","password":"p4ss"},
-                        "webhook":{"url":"https://x","secret":"whsec_abc"},"token":"tk_1",
-                        "nested":[{"Password":"again"}]}"#;
+                        "nested":[{"AUTH_CREDENTIALS":"again"}]}"#;
         let logged = redacted("create_credential", body);
-        for secret in ["p4ss", "whsec_abc", "tk_1", "again"] {
+        for secret in ["p4ss", "again"] {
             assert!(!logged.contains(secret), "{secret} in {logged}");
         }
         assert!(logged.contains("src_1"), "{logged}");
+        // Every destination secret the overlay marks, `server_url` (an AMQP URL with its
+        // password) included.
+        let destination = br#"{"type":"rabbitmq","rabbitmq":{"server_url":"amqp://u:MARKER1@h",
+            "exchange":"x"},"webhook":{"url":"https://x","secret":"MARKER2",
+            "custom_headers":"MARKER3"},"hookdeck":{"token":"MARKER4"}}"#;
+        let logged = redacted("create_event_destination", destination);
+        for marker in ["MARKER1", "MARKER2", "MARKER3", "MARKER4"] {
+            assert!(!logged.contains(marker), "{marker} in {logged}");
+        }
+        assert!(logged.contains("https://x"), "{logged}");
         let answer = br#"{"input":{"code":"123456"}}"#;
         assert!(!redacted("submit_task_run_interaction", answer).contains("123456"));
         assert!(redacted("run_task", answer).contains("123456"));

@@ -214,3 +214,60 @@ async fn not_found_server(request_id: &str) -> MockServer {
         .await;
     server
 }
+
+/// `ApiError` is a `std::error::Error`, and `Error::source()` reaches it (error reporters that
+/// walk the chain see Deck's answer).
+#[tokio::test]
+async fn the_api_error_is_the_source_of_the_error() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v2/tasks/task_x"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(envelope(
+            "request",
+            "task_not_found",
+            "No such task.",
+            "req_1",
+        )))
+        .mount(&server)
+        .await;
+    let err = client(&server.uri())
+        .get_task()
+        .task_id("task_x")
+        .send()
+        .await
+        .unwrap_err();
+    let source = std::error::Error::source(&err).expect("a source");
+    let api = source
+        .downcast_ref::<deck::ApiError>()
+        .expect("the source is the ApiError");
+    assert_eq!(api.code(), Some("task_not_found"));
+    let boxed: Box<dyn std::error::Error + Send + Sync> = Box::new(api.clone());
+    assert!(boxed.to_string().contains("task_not_found"));
+}
+
+/// A builder is `Clone`: one configuration, several clients (e.g. per tenant key).
+#[test]
+fn client_builders_clone() {
+    let base = deck::Client::builder()
+        .base_url("http://127.0.0.1:9/v2")
+        .retry(deck::RetryPolicy::none());
+    let a = base.clone().api_key("sk_live_a").build().unwrap();
+    let b = base.api_key("sk_live_b").build().unwrap();
+    assert_eq!(a.base_url(), b.base_url());
+}
+
+/// `progenitor-client` is not pinned with `=`: no type of it is in the public API
+/// (`deck::ResponseValue` is the crate's own), so a caret requirement lets a graph that needs
+/// a newer 0.15.x resolve.
+#[test]
+fn progenitor_client_is_a_caret_requirement() {
+    let manifest = include_str!("../Cargo.toml");
+    let line = manifest
+        .lines()
+        .find(|l| l.starts_with("progenitor-client"))
+        .expect("the dependency");
+    assert!(!line.contains("\"="), "{line}");
+    // Our own type: `deck::ResponseValue` builds from parts and derefs to its value.
+    let value = deck::ResponseValue::new(3u8, reqwest::StatusCode::OK, Default::default());
+    assert_eq!(*value, 3);
+}

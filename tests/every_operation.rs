@@ -211,7 +211,7 @@ async fn call(
 async fn run_seeded(client: &Client, mock: &MockDeck, name: &str, input: Value) -> String {
     let run = common::run_seeded(client, name, input).await;
     mock.advance(2);
-    run.id
+    run.id.into_string()
 }
 
 /// A tour of the whole API: every operation in the spec called once through its typed builder.
@@ -254,7 +254,7 @@ async fn tour() -> BTreeMap<String, (u16, Value)> {
                         ("cancelTaskRun", "run_id") => {
                             let task = ids.for_param("task_id").unwrap();
                             let run = client.run_task().task_id(task).send().await.unwrap();
-                            Some(run.into_inner().id)
+                            Some(run.into_inner().id.into_string())
                         }
                         ("submitTaskRunInteraction", "run_id") => {
                             let input =

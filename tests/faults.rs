@@ -370,7 +370,7 @@ async fn a_body_slower_than_the_timeout_times_out() {
     .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Timeout);
     assert!(
-        matches!(err, deck::Error::AttemptTimeout { limit, attempts: 1 } if limit == Duration::from_millis(300)),
+        matches!(err, deck::Error::AttemptTimeout { limit, attempts: 1, .. } if limit == Duration::from_millis(300)),
         "{err:?}"
     );
     assert!(
@@ -961,7 +961,9 @@ async fn the_defaults_bound_a_trickle_and_a_silent_server() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Transport, "{err}");
+    // A read timeout is a timeout, like an attempt timeout: one kind for both.
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(matches!(err, deck::Error::Transport { .. }), "{err:?}");
     assert_eq!(started.elapsed(), Duration::from_secs(30));
 }
 
@@ -1051,7 +1053,10 @@ async fn redirects_from_https_to_http_are_refused_and_nothing_reaches_http() {
     .await
     .unwrap_err();
     for err in [read, write] {
-        let deck::Error::Redirect { location, status } = &err else {
+        let deck::Error::Redirect {
+            location, status, ..
+        } = &err
+        else {
             panic!("{err:?}")
         };
         assert_eq!(status.as_u16(), 307);
@@ -1076,4 +1081,244 @@ async fn redirects_from_https_to_http_are_refused_and_nothing_reaches_http() {
     let err = bounded(untrusting.test_api_key().send()).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Transport, "{err}");
     assert_eq!(tls.count(), 3, "no request without a trusted handshake");
+}
+
+/// A gateway's 502/504 or a 408 may come after Deck ran the write: a write without an
+/// idempotency key is sent once, never repeated (against the retry decision's table, this is
+/// the end-to-end count). With a key (the default) the same write is retried under that key.
+#[tokio::test]
+async fn keyless_writes_are_never_repeated_after_408_502_504() {
+    for status in [
+        "408 Request Timeout",
+        "502 Bad Gateway",
+        "504 Gateway Timeout",
+    ] {
+        let server = FaultServer::start(move |_| Action::Reply(http(status, &[], b""))).await;
+        let keyless = deck::Client::builder()
+            .api_key(KEY)
+            .base_url(format!("{}/v2", server.url))
+            .retry(fast_retry())
+            .automatic_idempotency_keys(false)
+            .build()
+            .unwrap();
+        let err = bounded(keyless.run_task().task_id("t").send())
+            .await
+            .unwrap_err();
+        assert_eq!(err.attempts(), 1, "{status}: {err}");
+        assert_eq!(server.count(), 1, "{status}: the write went out once");
+        assert_eq!(err.idempotency_key(), None);
+
+        let keyed = retrying_client(&server.url);
+        let err = bounded(keyed.run_task().task_id("t").send())
+            .await
+            .unwrap_err();
+        assert_eq!(err.attempts(), 5, "{status}: {err}");
+        let keys = server.header_values("idempotency-key");
+        assert_eq!(keys.len(), 5);
+        assert!(keys.iter().all(|k| k == &keys[0]), "one key: {keys:?}");
+        // The error names the key, so the caller can retry without a duplicate.
+        assert_eq!(err.idempotency_key().unwrap().as_str(), keys[0]);
+        assert_eq!(
+            err.api_error().unwrap().idempotency_key().unwrap().as_str(),
+            keys[0]
+        );
+    }
+}
+
+/// Every ambiguous failure of a write carries the key it was sent with: a cut connection, an
+/// attempt timeout, the call's deadline with an attempt in flight.
+#[tokio::test]
+async fn ambiguous_write_failures_carry_the_idempotency_key() {
+    let reset = FaultServer::start(|_| Action::Reset).await;
+    let silent = FaultServer::start(|_| Action::Silence).await;
+    let cases: [(&FaultServer, RetryPolicy, Option<Duration>); 3] = [
+        (&reset, RetryPolicy::none(), None),
+        (
+            &silent,
+            RetryPolicy::none(),
+            Some(Duration::from_millis(200)),
+        ),
+        (
+            &silent,
+            RetryPolicy::none().deadline(Duration::from_millis(200)),
+            None,
+        ),
+    ];
+    for (server, policy, attempt_timeout) in cases {
+        let client = deck::Client::builder()
+            .api_key(KEY)
+            .base_url(format!("{}/v2", server.url))
+            .retry(policy)
+            .attempt_timeout(attempt_timeout)
+            .build()
+            .unwrap();
+        let err = bounded(client.cancel_task_run().run_id("trun_1").send())
+            .await
+            .unwrap_err();
+        let sent = server.header_values("idempotency-key");
+        let key = err.idempotency_key().unwrap_or_else(|| panic!("{err:?}"));
+        assert_eq!(Some(&key.as_str().to_string()), sent.last(), "{err:?}");
+        // Reads have no key to name.
+        let err = bounded(client.test_api_key().send()).await.unwrap_err();
+        assert_eq!(err.idempotency_key(), None);
+    }
+}
+
+/// A certificate the client does not trust does not become trusted in 15 s of retries: one
+/// attempt, `Transport`.
+#[tokio::test]
+async fn certificate_failures_are_not_retried() {
+    let (tls, _ca) = FaultServer::start_tls(|_| Action::Reply(test_ok())).await;
+    let err = bounded(retrying_client(&tls.url).test_api_key().send())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Transport, "{err}");
+    assert_eq!(err.attempts(), 1, "{err}");
+}
+
+/// Retry-After: `0` (and a past date) does not make back-to-back retries (each wait is at least
+/// the backoff envelope: the server sees the attempts spaced), and a hint above the cap ends the
+/// call at once with the 429, its header kept.
+#[tokio::test(start_paused = true)]
+async fn retry_after_is_floored_by_the_backoff_and_a_hint_above_the_cap_stops() {
+    let zero = FaultServer::start(|_| {
+        Action::Reply(http("429 Too Many Requests", &[("retry-after", "0")], b""))
+    })
+    .await;
+    let started = tokio::time::Instant::now();
+    let err = retrying_client(&zero.url)
+        .test_api_key()
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.attempts(), 5);
+    // Four waits of at least the envelope each (10, 20, 40, 80 ms) on the paused clock.
+    assert!(
+        started.elapsed() >= Duration::from_millis(150),
+        "{:?}",
+        started.elapsed()
+    );
+
+    let long = FaultServer::start(|_| {
+        Action::Reply(http(
+            "429 Too Many Requests",
+            &[("retry-after", "3600")],
+            b"",
+        ))
+    })
+    .await;
+    let err = retrying_client(&long.url)
+        .test_api_key()
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::RateLimited);
+    assert_eq!(
+        err.attempts(),
+        1,
+        "no early retry against the server's hint"
+    );
+    assert_eq!(
+        err.api_error().unwrap().headers()["retry-after"],
+        "3600",
+        "the caller sees the hint"
+    );
+}
+
+/// `wait_for_task_run(..).timeout(2 s)` against a server that never answers ends at 2 s (each
+/// poll's call gets what remains of the wait, not its own 120 s), on the paused clock.
+#[tokio::test(start_paused = true)]
+async fn a_wait_ends_on_time_when_the_server_never_answers() {
+    let silent = FaultServer::start(|_| Action::Silence).await;
+    let client = deck::Client::builder()
+        .api_key(KEY)
+        .base_url(format!("{}/v2", silent.url))
+        .build()
+        .unwrap();
+    let started = tokio::time::Instant::now();
+    let err = client
+        .wait_for_task_run("trun_1")
+        .timeout(Duration::from_secs(2))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::WaitTimeout, "{err}");
+    assert!(
+        matches!(
+            &err,
+            deck::Error::WaitTimeout {
+                last_status: None,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(started.elapsed(), Duration::from_secs(2));
+    // A huge poll interval neither panics nor outlives the wait.
+    let ready =
+        FaultServer::start(|_| Action::Reply(json_ok(&common::task_run_full("trun_1", "running"))))
+            .await;
+    let client = deck::Client::builder()
+        .api_key(KEY)
+        .base_url(format!("{}/v2", ready.url))
+        .build()
+        .unwrap();
+    let err = client
+        .wait_for_task_run("trun_1")
+        .initial_interval(Duration::MAX)
+        .max_interval(Duration::MAX)
+        .timeout(Duration::from_secs(5))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::WaitTimeout, "{err}");
+}
+
+/// With the body limit off, a `Content-Length` of exabytes reserves nothing up front: the call
+/// fails cleanly when the body ends short (before: an allocation of the claimed size, which
+/// aborts the process).
+#[tokio::test]
+async fn a_hostile_content_length_is_not_preallocated() {
+    let server = FaultServer::start(|_| {
+        Action::ReplyAndClose(
+            b"HTTP/1.1 200 OK\r\ncontent-length: 4611686018427387904\r\n\r\n{}".to_vec(),
+        )
+    })
+    .await;
+    let client = deck::Client::builder()
+        .api_key(KEY)
+        .base_url(format!("{}/v2", server.url))
+        .retry(RetryPolicy::none())
+        .max_response_bytes(u64::MAX)
+        .build()
+        .unwrap();
+    let err = bounded(client.test_api_key().send()).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Transport, "{err}");
+}
+
+/// A rate limit of absurd period (years, or `Duration::MAX`) is accepted and used without a
+/// panic (the slot's next free time saturates).
+#[tokio::test]
+async fn a_huge_rate_limit_period_does_not_panic() {
+    let server = FaultServer::start(|_| Action::Reply(test_ok())).await;
+    let client = deck::Client::builder()
+        .api_key(KEY)
+        .base_url(format!("{}/v2", server.url))
+        .rate_limit(deck::RateLimit::new(1, Duration::MAX).unwrap())
+        .build()
+        .unwrap();
+    bounded(client.test_api_key().send()).await.unwrap();
+    // The slot is now taken "forever": the next call ends at its deadline, sending nothing.
+    let err = bounded(
+        client
+            .test_api_key()
+            .with_options(
+                deck::RequestOptions::new()
+                    .retry(RetryPolicy::default().deadline(Duration::from_millis(100))),
+            )
+            .send(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert_eq!(err.attempts(), 0);
+    assert_eq!(server.count(), 1);
 }

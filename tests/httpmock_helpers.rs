@@ -11,7 +11,7 @@ async fn typed_helpers_match_requests_and_return_canned_bodies() {
     let run: deck::types::TaskRun =
         serde_json::from_value(task_run_full("trun_1", "completed")).unwrap();
     let found = server.get_task_run(|when, then| {
-        when.run_id("trun_1").include("storage");
+        when.run_id(&"trun_1".into()).include("storage");
         then.ok(&run);
     });
     let missing_body: deck::ErrorBody = serde_json::from_value(envelope(
@@ -22,7 +22,7 @@ async fn typed_helpers_match_requests_and_return_canned_bodies() {
     ))
     .unwrap();
     let missing = server.get_task_run(|when, then| {
-        when.run_id("trun_missing");
+        when.run_id(&"trun_missing".into());
         then.client_error(404, &missing_body);
     });
 

@@ -167,12 +167,12 @@ async fn filters_select_exactly_the_matching_runs() {
     let client = mock.client();
     let all = client.list_task_runs().collect_all().await.unwrap();
     let ids = |runs: Vec<deck::types::TaskRunSummary>| -> Vec<String> {
-        runs.into_iter().map(|r| r.id).collect()
+        runs.into_iter().map(|r| r.id.into_string()).collect()
     };
     let expect = |pred: &dyn Fn(&deck::types::TaskRunSummary) -> bool| -> Vec<String> {
         all.iter()
             .filter(|r| pred(r))
-            .map(|r| r.id.clone())
+            .map(|r| r.id.to_string())
             .collect()
     };
 
@@ -272,7 +272,7 @@ async fn filters_select_exactly_the_matching_runs() {
     assert_eq!(found, vec![all[42].id.clone()]);
 
     // A bad timestamp is a validation error.
-    let response = reqwest::Client::new()
+    let response = raw_http()
         .get(format!(
             "{}/task-runs?created_after=yesterday",
             mock.base_url()
@@ -411,7 +411,7 @@ async fn include_sections_are_omitted_unless_requested() {
     assert!(matches!(all.screenshots_section(), Section::Returned(s) if !s.is_empty()));
 
     // file_size is sent as a string, as Deck does.
-    let raw: Value = reqwest::Client::new()
+    let raw: Value = raw_http()
         .get(format!(
             "{}/task-runs/{id}?include=storage",
             mock.base_url()
@@ -831,7 +831,7 @@ async fn authentication_is_required() {
     );
 
     // No Authorization header at all.
-    let response = reqwest::Client::new()
+    let response = raw_http()
         .get(format!("{}/task-runs", mock.base_url()))
         .send()
         .await
@@ -842,7 +842,7 @@ async fn authentication_is_required() {
 }
 
 #[tokio::test]
-async fn test_api_key_reports_the_test_environment() {
+async fn test_api_key_reports_the_live_environment_as_deck_does() {
     let mock = manual(0).await;
     let ok = mock
         .client()
@@ -852,14 +852,17 @@ async fn test_api_key_reports_the_test_environment() {
         .unwrap()
         .into_inner();
     assert_eq!(ok.status, "ready");
-    assert_eq!(ok.environment.as_deref(), Some("test"));
+    // Deck has no test environment; MockDeck does not invent one.
+    assert_eq!(ok.environment.as_deref(), Some("live"));
+    assert!(deck::mock::DEFAULT_MOCK_API_KEY.starts_with("sk_live_"));
+    assert!(mock.api_key().starts_with("sk_live_"));
     assert!(ok.request_id.starts_with("req_"));
 }
 
 #[tokio::test]
 async fn odd_requests_get_deck_errors_never_a_crash() {
     let mock = manual(30).await;
-    let http = reqwest::Client::new();
+    let http = raw_http();
     let base = mock.base_url();
     let key = mock.api_key();
     let cases: Vec<(reqwest::Method, String, Option<&str>, u16)> = vec![
@@ -1071,8 +1074,8 @@ async fn the_same_seed_gives_the_same_data() {
             .await
             .unwrap()
             .into_inner();
-        let mut ids: Vec<String> = runs.data.into_iter().map(|r| r.id).collect();
-        ids.push(created.id);
+        let mut ids: Vec<String> = runs.data.into_iter().map(|r| r.id.into_string()).collect();
+        ids.push(created.id.into_string());
         ids
     };
     let a = ids(MockDeck::builder()
@@ -1109,4 +1112,73 @@ async fn the_same_seed_gives_the_same_data() {
         age > TimeDelta::zero() && age < TimeDelta::hours(1),
         "{age}"
     );
+}
+
+/// Deck starts a session for a run that names none; the run answers its `session_id`, and the
+/// session lists the run.
+#[tokio::test]
+async fn a_new_run_gets_a_session() {
+    let mock = manual(0).await;
+    let client = mock.client();
+    let tasks = client.list_tasks().collect_all().await.unwrap();
+    let task = tasks
+        .iter()
+        .find(|t| t.name == "Fetch latest utility bill")
+        .unwrap();
+    let run = client
+        .run_task()
+        .task_id(&task.id)
+        .input(&json!({"account_number": "1"}))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let session_id = run.session_id.clone().expect("a session for the run");
+    let session = client
+        .get_session()
+        .session_id(&session_id)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let listed = serde_json::to_value(&session).unwrap();
+    assert!(listed.to_string().contains(run.id.as_str()), "{listed}");
+}
+
+/// A task-list cursor stays valid when the task it names is deleted: the next page goes on
+/// from where that task stood.
+#[tokio::test]
+async fn a_task_list_cursor_survives_deleting_its_task() {
+    let mock = manual(0).await;
+    let client = mock.client();
+    let all = mock.task_ids();
+    assert!(all.len() >= 4);
+    let first = client
+        .list_tasks()
+        .limit(2)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let cursor = first.next_cursor.clone().expect("more tasks");
+    let last = first.data.last().unwrap().id.clone();
+    client.delete_task().task_id(&last).send().await.unwrap();
+    let next = client
+        .list_tasks()
+        .limit(2)
+        .cursor(cursor)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let ids: Vec<_> = next.data.iter().map(|t| t.id.clone()).collect();
+    assert_eq!(ids, all[2..4], "the page after the deleted task");
+}
+
+/// A bare reqwest client for raw requests. The `deck` crate installs no process-wide rustls
+/// provider (it passes its own to its client), so a test building plain reqwest clients does
+/// what an application does: install one.
+fn raw_http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
 }

@@ -23,7 +23,7 @@ fn fast_retries(mock: &MockDeck) -> deck::Client {
 }
 
 /// The seeded task that takes `{account_number, statement_month}`.
-async fn statements_task(client: &deck::Client) -> String {
+async fn statements_task(client: &deck::Client) -> deck::types::TaskId {
     client
         .list_tasks()
         .collect_all()
@@ -178,7 +178,7 @@ async fn faults_select_by_route_count_and_fraction() {
 }
 
 #[tokio::test]
-async fn the_rate_limit_mode_answers_decks_429_with_a_retry_after() {
+async fn the_rate_limit_mode_answers_decks_429_without_a_retry_after() {
     let mock = MockDeck::builder()
         .rate_limit(RateLimit::new(3, Duration::from_secs(60)).unwrap())
         .start()
@@ -193,12 +193,8 @@ async fn the_rate_limit_mode_answers_decks_429_with_a_retry_after() {
     assert_eq!(api.error_type(), Some("rate_limit"));
     assert_eq!(api.code(), Some("rate_limit_exceeded"));
     assert_eq!(api.message(), Some("Too many requests."));
-    let retry_after: u64 = api.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!((59..=60).contains(&retry_after), "{retry_after}");
+    // Deck documents no Retry-After; MockDeck sends none either.
+    assert!(api.headers().get("retry-after").is_none(), "{api:?}");
     assert_eq!(mock.rate_limited_count(), 1);
     mock.set_rate_limit(None);
     client.test_api_key().send().await.unwrap();
@@ -210,16 +206,22 @@ async fn a_retrying_client_waits_out_the_rate_limit() {
         .rate_limit(RateLimit::new(2, Duration::from_secs(1)).unwrap())
         .start()
         .await;
-    let client = fast_retries(&mock);
-    let started = Instant::now();
+    // No hint from the server: the client's own backoff (many short retries) outlasts the
+    // 1 s window.
+    let client = mock
+        .client_builder()
+        .retry(
+            RetryPolicy::default()
+                .max_attempts(100)
+                .initial_backoff(Duration::from_millis(100))
+                .max_backoff(Duration::from_millis(100)),
+        )
+        .build()
+        .unwrap();
     for _ in 0..3 {
         client.test_api_key().send().await.unwrap();
     }
-    assert_eq!(mock.rate_limited_count(), 1);
-    assert!(
-        started.elapsed() >= Duration::from_millis(900),
-        "honoured Retry-After: 1"
-    );
+    assert!(mock.rate_limited_count() >= 1);
 }
 
 /// 1,000 `run_task` calls at once through a client limited as the mock is: none meets a 429.

@@ -36,7 +36,7 @@ impl Api {
         // Building a deck client installs the rustls crypto provider reqwest needs.
         let _ = mock.client();
         Api {
-            http: reqwest::Client::new(),
+            http: raw_http(),
             base: mock.base_url().to_string(),
             key: mock.api_key().to_string(),
         }
@@ -1200,4 +1200,12 @@ async fn every_list_pages_with_cursors_of_its_own() {
         assert_eq!(bad.status, 400, "{path}");
         assert!(bad.body["errors"]["limit"].is_array(), "{path}");
     }
+}
+
+/// A bare reqwest client for raw requests. The `deck` crate installs no process-wide rustls
+/// provider (it passes its own to its client), so a test building plain reqwest clients does
+/// what an application does: install one.
+fn raw_http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
 }

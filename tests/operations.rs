@@ -112,7 +112,7 @@ async fn list_task_runs_sends_every_filter_and_decodes_nulls() {
             deck::types::RunStatus::Running,
         ])
         .outcome([deck::types::RunResult::Success])
-        .source_id(vec!["src_1".to_string()])
+        .source_id(vec!["src_1".into()])
         .task_id("task_abc")
         .agent_id("agt_1")
         .credential_id("cred_1")
@@ -212,7 +212,7 @@ async fn run_task_posts_json_with_an_idempotency_key() {
         .task_id("task_abc")
         .body(
             deck::types::RunTaskRequest::builder()
-                .credential_id("cred_1".to_string())
+                .credential_id(Some("cred_1".into()))
                 .input(json!({"account": "42"})),
         )
         .send()

@@ -140,15 +140,117 @@ async fn a_user_limit_is_kept_on_every_page() {
 }
 
 #[tokio::test]
-async fn stops_when_next_cursor_is_null_even_if_has_more() {
+async fn has_more_without_a_cursor_is_a_pagination_error_not_a_silent_end() {
     let server = serve(vec![(None, page_json(items("a", 2), true, None, "r1"))]).await;
-    let all = client(&server.uri())
+    let results: Vec<_> = client(&server.uri())
         .list_task_runs()
-        .collect_all()
-        .await
-        .unwrap();
-    assert_eq!(all.len(), 2);
+        .items()
+        .collect()
+        .await;
+    assert_eq!(results.len(), 3, "{results:?}");
+    assert!(results[..2].iter().all(Result::is_ok));
+    let err = results[2].as_ref().unwrap_err();
+    assert_eq!(err.kind(), deck::ErrorKind::Pagination, "{err}");
+    assert!(err.to_string().contains("has_more"), "{err}");
     assert_eq!(queries(&server).await.len(), 1);
+}
+
+/// Serves empty pages forever, each with a fresh cursor.
+struct EndlessEmptyPages;
+
+impl Respond for EndlessEmptyPages {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let n = request
+            .url
+            .query_pairs()
+            .find(|(k, _)| k == "cursor")
+            .map_or(0, |(_, v)| v.parse::<u64>().unwrap() + 1);
+        page_json(vec![], true, Some(&n.to_string()), "r")
+    }
+}
+
+#[tokio::test]
+async fn endless_empty_pages_with_fresh_cursors_end_with_a_pagination_error() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v2/task-runs"))
+        .respond_with(EndlessEmptyPages)
+        .mount(&server)
+        .await;
+    let results: Vec<_> = tokio::time::timeout(
+        Duration::from_secs(60),
+        client(&server.uri())
+            .list_task_runs()
+            .items()
+            .collect::<Vec<_>>(),
+    )
+    .await
+    .expect("the listing ends instead of following empty pages forever");
+    assert_eq!(results.len(), 1, "{results:?}");
+    let err = results[0].as_ref().unwrap_err();
+    assert_eq!(err.kind(), deck::ErrorKind::Pagination, "{err}");
+    assert!(err.to_string().contains("empty pages"), "{err}");
+    // The bound: 20 empty pages in a row (the prefetch task may hold one more in flight).
+    let sent = queries(&server).await.len();
+    assert!((20..=21).contains(&sent), "{sent} requests");
+}
+
+/// Full pages of `size` items, forever.
+struct FullPages(usize);
+
+impl Respond for FullPages {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let n = request
+            .url
+            .query_pairs()
+            .find(|(k, _)| k == "cursor")
+            .map_or(0, |(_, v)| v.parse::<u64>().unwrap() + 1);
+        page_json(
+            items(&format!("p{n}_"), self.0),
+            true,
+            Some(&n.to_string()),
+            "r",
+        )
+    }
+}
+
+/// `max_items(100)` at page size 100: one request, whether items or pages are taken, with
+/// prefetch on a multi-thread runtime (the task fetching ahead must not ask for page 2).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_items_is_a_hard_bound_with_prefetch_on_a_multi_thread_runtime() {
+    for pages in [false, true] {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/v2/task-runs"))
+            .respond_with(FullPages(100))
+            .mount(&server)
+            .await;
+        let client = client(&server.uri());
+        let paginator = client.list_task_runs().max_items(100).prefetch(true);
+        let got = if pages {
+            let pages: Vec<_> = paginator.pages().collect().await;
+            assert_eq!(pages.len(), 1);
+            pages[0].as_ref().unwrap().items.len()
+        } else {
+            paginator.collect_all().await.unwrap().len()
+        };
+        assert_eq!(got, 100);
+        // Give a prefetch task every chance to send what it would send.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(queries(&server).await.len(), 1, "pages={pages}");
+        // A cap that is not a multiple of the page size: 150 at 100 a page is two requests.
+        let two = client
+            .list_task_runs()
+            .into_paginator()
+            .page_size(100)
+            .max_items(150)
+            .collect_all()
+            .await
+            .unwrap();
+        assert_eq!(two.len(), 150);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(queries(&server).await.len(), 3, "pages={pages}");
+    }
 }
 
 #[tokio::test]

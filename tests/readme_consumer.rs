@@ -23,7 +23,11 @@ fn programs(readme: &str) -> BTreeMap<String, String> {
                 heading = slug(line.trim_start_matches('#'));
             }
             None if line.starts_with("```") => {
-                block = Some((Vec::new(), line.starts_with("```rust")));
+                // A `compile_fail` block shows what must not compile: not a program to copy.
+                block = Some((
+                    Vec::new(),
+                    line.starts_with("```rust") && !line.contains("compile_fail"),
+                ));
             }
             None => {}
             Some((lines, rust)) if line.starts_with("```") => {

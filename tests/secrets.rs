@@ -201,3 +201,60 @@ async fn request_and_response_secrets_appear_in_no_log_debug_or_error() {
         }
     }
 }
+
+/// An AMQP URL carries `user:password@`: `server_url` is secret in the request, in the
+/// destination Deck answers (`RabbitMqSettings`, its `Debug` included) and in TRACE bodies. The
+/// redaction list comes from the overlay's `x-deck-secret` markers, so the answered type is
+/// covered by the same marker as the request.
+#[tokio::test]
+async fn an_amqp_url_appears_in_no_log_or_debug() {
+    use deck::types::{CreateEventDestinationRequest, EventDestinationType, EventType};
+    const MARKER: &str = "MARKER_AMQP_PASSWORD_41c2";
+    let url = format!("amqps://deck:{MARKER}@mq.example.invalid/vhost");
+
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let mock = deck::mock::MockDeck::start().await;
+    let client = mock.client();
+    let config: deck::types::RabbitMqConfig = deck::types::RabbitMqConfig::builder()
+        .server_url(Some(url.clone()))
+        .exchange(Some("runs".to_string()))
+        .try_into()
+        .unwrap();
+    let body = CreateEventDestinationRequest::builder()
+        .name("mq")
+        .type_(EventDestinationType::RabbitMq)
+        .events(vec![EventType::All])
+        .rabbitmq(Some(config));
+    let mut rendered = vec![format!("{body:?}")];
+    let created = client
+        .create_event_destination()
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let settings = created
+        .rabbitmq
+        .clone()
+        .expect("the rabbitmq settings answered");
+    assert_eq!(settings.server_url.as_deref(), Some(url.as_str()));
+    rendered.push(format!("{settings:?}"));
+    rendered.push(format!("{created:?}"));
+    let log = capture.text();
+    assert!(log.contains("request body"), "{log}");
+    rendered.push(log);
+    for text in &rendered {
+        assert!(
+            !text.contains(MARKER),
+            "the AMQP password leaked in: {text}"
+        );
+    }
+}

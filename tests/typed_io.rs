@@ -45,7 +45,7 @@ struct WrongStatement {
     total: String,
 }
 
-async fn statement_task(client: &deck::Client) -> String {
+async fn statement_task(client: &deck::Client) -> deck::types::TaskId {
     let agent = client
         .create_agent()
         .body(CreateAgentRequest::builder().name("Statements"))
@@ -127,7 +127,9 @@ async fn a_task_typed_by_rust_types_runs_with_typed_input_and_typed_output() {
     assert_eq!(wrong.kind(), ErrorKind::Output);
     let text = wrong.to_string();
     assert!(
-        text.contains(&done.id) && text.contains("total") && text.contains("WrongStatement"),
+        text.contains(done.id.as_str())
+            && text.contains("total")
+            && text.contains("WrongStatement"),
         "{text}"
     );
 }

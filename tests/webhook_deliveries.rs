@@ -80,7 +80,7 @@ async fn destination(
 async fn run_bill(mock: &MockDeck, client: &deck::Client) -> String {
     let run = common::run_seeded(client, common::BILL_TASK, json!({"account_number": "1"})).await;
     mock.advance(2);
-    run.id
+    run.id.into_string()
 }
 
 /// Every delivery to `destination` (with `status`, only those).
@@ -171,7 +171,13 @@ async fn failed_deliveries_are_retried_with_the_same_id_until_acknowledged() {
     let webhook = Webhook::new(SECRET).unwrap();
     let ids: Vec<String> = received
         .iter()
-        .map(|r| webhook.verify(&r.body, &headers(r)).unwrap().id)
+        .map(|r| {
+            webhook
+                .verify(&r.body, &headers(r))
+                .unwrap()
+                .id
+                .into_string()
+        })
         .collect();
     assert!(ids.windows(2).all(|w| w[0] == w[1]), "{ids:?}");
     let deliveries = deliveries(&client, &dest.id, None).await;
@@ -285,4 +291,188 @@ async fn nothing_is_sent_off_the_machine() {
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].status, Some(EventDeliveryStatus::Failure));
     assert_eq!(failed[0].attempts, Some(0), "never attempted");
+}
+
+/// A receiver that answers 204 after `delay` (deliveries queue up behind the slow one).
+async fn slow_receiver(delay: Duration) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/hooks/deck"))
+        .respond_with(ResponseTemplate::new(204).set_delay(delay))
+        .mount(&server)
+        .await;
+    server
+}
+
+/// Deliveries already queued follow the destination's state at send time: once it is deleted
+/// or set inactive, it gets nothing more (the queued deliveries are listed as failures).
+#[tokio::test]
+async fn queued_deliveries_honour_the_destinations_state_at_send_time() {
+    for delete in [true, false] {
+        let mock = mock().await;
+        let client = mock.client();
+        let receiver = slow_receiver(Duration::from_secs(2)).await;
+        let url = format!("{}/hooks/deck", receiver.uri());
+        let dest = destination(&client, url, Some(SECRET), &[EventType::All])
+            .await
+            .unwrap();
+        // Three events; the first delivery is in flight for 2 s, the other two wait behind it.
+        run_bill(&mock, &client).await;
+        if delete {
+            client
+                .delete_event_destination()
+                .destination_id(&dest.id)
+                .send()
+                .await
+                .unwrap();
+        } else {
+            let body = deck::types::UpdateEventDestinationRequest::builder()
+                .status(Some(EventDestinationStatus::Inactive));
+            client
+                .update_event_destination()
+                .destination_id(&dest.id)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+        }
+        mock.webhook_deliveries_settled().await;
+        let received = receiver.received_requests().await.unwrap();
+        assert_eq!(
+            received.len(),
+            1,
+            "delete={delete}: only the one already in flight"
+        );
+    }
+}
+
+/// Ends a fresh session: one `session.completed` event.
+async fn session_event(client: &deck::Client) {
+    let session = client.create_session().send().await.unwrap().into_inner();
+    client
+        .end_session()
+        .session_id(&session.id)
+        .send()
+        .await
+        .unwrap();
+}
+
+/// After a rotation the previous secret keeps verifying for 24 h of mock clock (Deck's
+/// rollover), then only the new one does.
+#[tokio::test]
+async fn a_rotated_secret_keeps_verifying_for_24_hours_of_mock_clock() {
+    const NEW: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+    let mock = MockDeck::builder()
+        .runs(0)
+        .step_mode(StepMode::Manual)
+        .step_duration(Duration::from_secs(25 * 3600))
+        .start()
+        .await;
+    let client = mock.client();
+    let receiver = receiver(0).await;
+    let url = format!("{}/hooks/deck", receiver.uri());
+    let dest = destination(&client, url.clone(), Some(SECRET), &[EventType::All])
+        .await
+        .unwrap();
+    let rotate = deck::types::UpdateEventDestinationRequest::builder().webhook(Some(
+        WebhookConfig::builder()
+            .url(url)
+            .secret(Some(NEW.to_string()))
+            .try_into()
+            .unwrap(),
+    ));
+    client
+        .update_event_destination()
+        .destination_id(&dest.id)
+        .body(rotate)
+        .send()
+        .await
+        .unwrap();
+    let (old, new) = (Webhook::new(SECRET).unwrap(), Webhook::new(NEW).unwrap());
+    session_event(&client).await;
+    mock.webhook_deliveries_settled().await;
+    let received = receiver.received_requests().await.unwrap();
+    let last = received.last().unwrap();
+    assert!(new.verify(&last.body, &headers(last)).is_ok());
+    assert!(
+        old.verify(&last.body, &headers(last)).is_ok(),
+        "the previous secret still verifies within 24 h"
+    );
+    // 25 hours of mock clock later, only the new secret verifies.
+    mock.step();
+    session_event(&client).await;
+    mock.webhook_deliveries_settled().await;
+    let received = receiver.received_requests().await.unwrap();
+    let last = received.last().unwrap();
+    assert!(new.verify(&last.body, &headers(last)).is_ok());
+    assert!(old.verify(&last.body, &headers(last)).is_err());
+}
+
+/// `DeliveryFault::Duplicate`: each event arrives twice, with the same `webhook-id` (Deck
+/// delivers at least once); the delivery is listed once.
+#[tokio::test]
+async fn the_duplicate_fault_delivers_each_event_twice_with_one_id() {
+    let mock = MockDeck::builder()
+        .runs(0)
+        .step_mode(StepMode::Manual)
+        .delivery_fault(deck::mock::DeliveryFault::Duplicate)
+        .start()
+        .await;
+    let client = mock.client();
+    let receiver = receiver(0).await;
+    let url = format!("{}/hooks/deck", receiver.uri());
+    let dest = destination(&client, url, Some(SECRET), &[EventType::All])
+        .await
+        .unwrap();
+    session_event(&client).await;
+    mock.webhook_deliveries_settled().await;
+    let received = receiver.received_requests().await.unwrap();
+    assert_eq!(received.len(), 2);
+    assert_eq!(
+        received[0].headers["webhook-id"],
+        received[1].headers["webhook-id"]
+    );
+    assert_eq!(deliveries(&client, &dest.id, None).await.len(), 1);
+}
+
+/// `DeliveryFault::Reorder`: the events arrive, all of them, but not in the order recorded
+/// (Deck does not promise order).
+#[tokio::test]
+async fn the_reorder_fault_delivers_every_event_out_of_order() {
+    let mock = MockDeck::builder()
+        .runs(0)
+        .step_mode(StepMode::Manual)
+        .delivery_fault(deck::mock::DeliveryFault::Reorder)
+        .start()
+        .await;
+    let client = mock.client();
+    let receiver = receiver(0).await;
+    let url = format!("{}/hooks/deck", receiver.uri());
+    destination(&client, url, Some(SECRET), &[EventType::All])
+        .await
+        .unwrap();
+    run_bill(&mock, &client).await;
+    mock.webhook_deliveries_settled().await;
+    let received: Vec<String> = receiver
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.headers["webhook-id"].to_str().unwrap().to_string())
+        .collect();
+    // Events are listed newest first; recorded order is the reverse.
+    let mut recorded: Vec<String> = client
+        .list_events()
+        .collect_all()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.id.into_string())
+        .collect();
+    recorded.reverse();
+    assert_ne!(received, recorded);
+    let (mut a, mut b) = (received.clone(), recorded.clone());
+    a.sort();
+    b.sort();
+    assert_eq!(a, b, "every event arrives");
 }

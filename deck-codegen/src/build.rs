@@ -147,7 +147,10 @@ pub fn run_with(
     })?;
     let spec = load(&text, Some(&overlay)).map_err(|e| format!("{}: {e}", spec_path.display()))?;
     output.warnings.extend(spec.overlay.dangling_messages());
+    output.warnings.extend(spec.notes.iter().cloned());
     let generated = generate(&spec).map_err(|e| format!("{}: {e}", spec_path.display()))?;
+    crate::contract::check(&generated.surface)
+        .map_err(|e| format!("{}: {e}", spec_path.display()))?;
     write(&out_dir.join("deck_gen.rs"), &generated.code)?;
     if env.httpmock {
         let mocks = generate_httpmock(&spec).map_err(|e| e.to_string())?;
@@ -428,6 +431,84 @@ mod tests {
                 && err.contains("use an absolute path"),
             "{err}"
         );
+    }
+
+    fn corpus_env(scratch: &Scratch, name: &str) -> BuildEnv {
+        BuildEnv {
+            spec: Some(PathBuf::from(format!(
+                "{}/../drift-corpus/{name}.json",
+                env!("CARGO_MANIFEST_DIR")
+            ))),
+            current_dir: scratch.root.clone(),
+            httpmock: false,
+        }
+    }
+
+    #[test]
+    fn another_rendition_of_the_same_api_builds_with_no_change_and_no_warning_but_the_summary() {
+        let scratch = Scratch::new();
+        let env = corpus_env(&scratch, "independent-rendition");
+        let output = run_with(&scratch.pkg(), &scratch.out(), &env).unwrap();
+        assert_eq!(output.warnings.len(), 1, "{:#?}", output.warnings);
+        assert!(
+            output.warnings[0].contains("no changes to the generated API"),
+            "{:#?}",
+            output.warnings
+        );
+        assert!(scratch.generated().contains("pub fn get_task_run"));
+    }
+
+    #[test]
+    fn skipped_overlay_actions_are_warnings_and_a_contract_break_stops_the_build() {
+        let scratch = Scratch::new();
+        let mut doc: Value = serde_json::from_str(SPEC).unwrap();
+        // An older spec without the artifacts section: the actions naming its types do not
+        // apply (warnings), and src/ reads it (the contract stops the build, naming it).
+        doc["components"]["schemas"]["GetTaskRunResponse"]["properties"]
+            .as_object_mut()
+            .unwrap()
+            .remove("artifacts");
+        let spec = scratch.root.join("older.json");
+        std::fs::write(&spec, doc.to_string()).unwrap();
+        let env = BuildEnv {
+            spec: Some(spec),
+            current_dir: scratch.root.clone(),
+            httpmock: false,
+        };
+        let err = run_with(&scratch.pkg(), &scratch.out(), &env).unwrap_err();
+        assert!(
+            err.contains("no longer provides what deck-api's own code uses")
+                && err.contains(
+                    "field `TaskRun.artifacts` (used by src/runs.rs (screenshots_section)) is gone"
+                ),
+            "{err}"
+        );
+        // Without src/'s use of it, the same spec builds, and warns about each skipped action.
+        let overlay = Overlay::parse(OVERLAY).unwrap();
+        let loaded = load(&doc.to_string(), Some(&overlay)).unwrap();
+        let skipped = loaded.overlay.dangling_messages();
+        assert!(
+            skipped.iter().any(|m| m.contains("TaskRunArtifacts")),
+            "{skipped:#?}"
+        );
+        let removed = scratch.root.join("removed.json");
+        let text = std::fs::read_to_string(format!(
+            "{}/../drift-corpus/removes-what-src-uses.json",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        std::fs::write(&removed, text).unwrap();
+        let err = run_with(
+            &scratch.pkg(),
+            &scratch.out(),
+            &BuildEnv {
+                spec: Some(removed),
+                current_dir: scratch.root.clone(),
+                httpmock: false,
+            },
+        )
+        .unwrap_err();
+        assert!(err.contains("operation `get_task_run`"), "{err}");
     }
 
     #[test]

@@ -536,20 +536,30 @@ pub struct DanglingAction {
     pub target: String,
     /// Its description.
     pub description: Option<String>,
+    /// Why it was skipped although its target matched (see
+    /// [`overlay::ActionReport::skipped`]); `None` when it matched nothing.
+    pub skipped: Option<String>,
 }
 
 impl DanglingAction {
-    /// `overlay action 3 matches nothing in the spec: target `…` (description)`.
+    /// `overlay action 3 matches nothing in the spec: target `…` (description)`, or `overlay
+    /// action 3 skipped: why: target …`.
     pub fn message(&self) -> String {
         let what = self
             .description
             .as_deref()
             .map(|d| format!(" ({d})"))
             .unwrap_or_default();
-        format!(
-            "overlay action {} matches nothing in the spec: target `{}`{what}",
-            self.index, self.target
-        )
+        match &self.skipped {
+            Some(why) => format!(
+                "overlay action {} skipped: {why}: target `{}`{what}",
+                self.index, self.target
+            ),
+            None => format!(
+                "overlay action {} matches nothing in the spec: target `{}`{what}",
+                self.index, self.target
+            ),
+        }
     }
 }
 
@@ -600,6 +610,9 @@ pub struct Report {
     pub dangling_overlay_actions: Vec<DanglingAction>,
     /// Values of the new spec the overlay overrides that it did not override in the old one.
     pub overlay_overrides: Vec<OverlayOverride>,
+    /// Why `deck-api` cannot be regenerated from the new spec as it is (it lacks or retypes what
+    /// the hand-written layer uses: [`crate::contract`]); `None` when it can.
+    pub contract: Option<String>,
 }
 
 impl Report {
@@ -618,6 +631,7 @@ impl Report {
         self.changes.is_empty()
             && self.dangling_overlay_actions.is_empty()
             && self.overlay_overrides.is_empty()
+            && self.contract.is_none()
     }
 
     /// Adds the overlay findings of `new` (dangling actions; overrides `old` did not have).
@@ -628,15 +642,26 @@ impl Report {
                 index: a.index,
                 target: a.target.clone(),
                 description: a.description.clone(),
+                skipped: a.skipped.clone(),
             })
             .collect();
-        let known: Vec<(usize, &str, &Value)> = old
+        // An override the same action made before is not news: the same value at the same
+        // place, or a reference the action replaces in both (whatever the spec calls its target:
+        // a rendition under other schema names moves the pointer and renames the value).
+        let last = |p: &str| p.rsplit('/').next().unwrap_or("").to_string();
+        let known: Vec<(usize, &str, String, &Value)> = old
             .overrides()
-            .map(|(a, o)| (a.index, o.pointer.as_str(), &o.spec))
+            .map(|(a, o)| (a.index, o.pointer.as_str(), last(&o.pointer), &o.spec))
             .collect();
         self.overlay_overrides = new
             .overrides()
-            .filter(|(a, o)| !known.contains(&(a.index, o.pointer.as_str(), &o.spec)))
+            .filter(|(a, o)| {
+                !known.iter().any(|(index, pointer, key, spec)| {
+                    *index == a.index
+                        && ((*pointer == o.pointer && **spec == o.spec)
+                            || (*key == "$ref" && last(&o.pointer) == "$ref"))
+                })
+            })
             .map(|(a, o)| OverlayOverride {
                 index: a.index,
                 target: a.target.clone(),
@@ -675,7 +700,9 @@ impl Report {
                 "index": a.index,
                 "target": a.target,
                 "description": a.description,
+                "skipped": a.skipped,
             })).collect::<Vec<_>>(),
+            "contract": self.contract,
             "overlay_overrides": self.overlay_overrides.iter().map(|o| json!({
                 "index": o.index,
                 "target": o.target,
@@ -707,10 +734,17 @@ impl Report {
                 );
             }
         }
+        if let Some(contract) = &self.contract {
+            let _ = writeln!(
+                out,
+                "Regenerating deck-api from the new spec stops: {contract}"
+            );
+        }
         if !self.dangling_overlay_actions.is_empty() {
             let _ = writeln!(
                 out,
-                "Overlay actions that match nothing in the new spec (update openapi/overlay.json):"
+                "Overlay actions not applied to the new spec (what they typed falls back to the \
+                 spec's plain shapes; update openapi/overlay.json):"
             );
             for a in &self.dangling_overlay_actions {
                 let _ = writeln!(out, "  {}", a.message());
@@ -765,10 +799,17 @@ impl Report {
                 out.push('\n');
             }
         }
+        if let Some(contract) = &self.contract {
+            let _ = writeln!(
+                out,
+                "\n### deck-api cannot be regenerated from the new spec as it is\n\n{}\n",
+                markdown_text(contract)
+            );
+        }
         if !self.dangling_overlay_actions.is_empty() {
             let _ = writeln!(
                 out,
-                "\n### Overlay actions that match nothing in the new spec\n\nWhat they typed falls \
+                "\n### Overlay actions not applied to the new spec\n\nWhat they typed falls \
                  back to Deck's plain shapes; update `openapi/overlay.json`.\n"
             );
             for a in &self.dangling_overlay_actions {
@@ -777,7 +818,16 @@ impl Report {
                     .as_deref()
                     .map(|d| format!(": {}", markdown_text(d)))
                     .unwrap_or_default();
-                let _ = writeln!(out, "- action {}, target `{}`{what}", a.index, a.target);
+                let why = a
+                    .skipped
+                    .as_deref()
+                    .map(|w| format!(" (skipped: {})", markdown_text(w)))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "- action {}, target `{}`{why}{what}",
+                    a.index, a.target
+                );
             }
         }
         if !self.overlay_overrides.is_empty() {
@@ -835,7 +885,11 @@ fn markdown_text(text: &str) -> String {
 pub fn diff_specs(old: &Spec, new: &Spec) -> Result<Report, SpecError> {
     let old_surface = crate::generate(old)?.surface;
     let new_surface = crate::generate(new)?.surface;
-    Ok(diff(&old_surface, &new_surface).with_overlay(&old.overlay, &new.overlay))
+    let mut report = diff(&old_surface, &new_surface).with_overlay(&old.overlay, &new.overlay);
+    report.contract = crate::contract::check(&new_surface)
+        .err()
+        .map(|e| e.to_string());
+    Ok(report)
 }
 
 #[cfg(test)]
@@ -893,8 +947,10 @@ mod tests {
                 index: 3,
                 target: "$.a".into(),
                 description: Some("d".into()),
+                skipped: None,
             }],
             overlay_overrides: vec![],
+            contract: Some("type `Screenshot` (used by src/runs.rs) is gone from the spec".into()),
         };
         let json = report.to_json();
         assert_eq!(
@@ -903,6 +959,17 @@ mod tests {
         );
         assert_eq!(json["changes"][1]["source_breaking"], false);
         assert_eq!(json["dangling_overlay_actions"][0]["index"], 3);
+        assert!(json["contract"].as_str().unwrap().contains("Screenshot"));
+        assert!(
+            report
+                .to_markdown()
+                .contains("cannot be regenerated from the new spec")
+        );
+        assert!(
+            report
+                .to_text()
+                .contains("Regenerating deck-api from the new spec stops: type `Screenshot`")
+        );
 
         let text = report.to_text();
         assert!(
@@ -932,6 +999,8 @@ mod tests {
             description: None,
             matched,
             overrides,
+            skipped: None,
+            covered: false,
         };
         let o = |spec: i64| overlay::Override {
             pointer: "/a/maximum".into(),

@@ -19,12 +19,14 @@
 #![warn(missing_docs)]
 
 pub mod build;
+pub mod contract;
 pub mod diff;
 pub mod normalize;
 pub mod overlay;
 mod postprocess;
 mod settings;
 pub mod surface;
+mod validate;
 
 pub use overlay::Overlay;
 pub use surface::Surface;
@@ -82,6 +84,9 @@ pub struct Spec {
     pub normalised: Value,
     /// What each overlay action matched.
     pub overlay: overlay::Report,
+    /// What the normaliser could not apply of what the overlay asked for (see
+    /// [`normalize::normalize_with_notes`]).
+    pub notes: Vec<String>,
 }
 
 impl Spec {
@@ -94,8 +99,14 @@ impl Spec {
     }
 }
 
-/// Parses `text`, checks it is an OpenAPI 3.1 document, applies `overlay` and normalises.
+/// Parses `text`, checks it is an OpenAPI 3.1 document, applies `overlay` and normalises; then
+/// proves every `$ref` of the result resolves. Never panics: a panic anywhere on the way is an
+/// error, and nothing is printed.
 pub fn load(text: &str, overlay: Option<&Overlay>) -> Result<Spec, SpecError> {
+    quietly(|| load_inner(text, overlay))
+}
+
+fn load_inner(text: &str, overlay: Option<&Overlay>) -> Result<Spec, SpecError> {
     let raw: Value = serde_json::from_str(text).map_err(|e| SpecError::NotJson(e.to_string()))?;
     let version = raw.get("openapi").and_then(Value::as_str);
     if !version.is_some_and(|v| v.starts_with("3.1.")) {
@@ -107,17 +118,61 @@ pub fn load(text: &str, overlay: Option<&Overlay>) -> Result<Spec, SpecError> {
             }),
         });
     }
+    if !raw.is_object() || !raw.get("paths").is_none_or(Value::is_object) {
+        return Err(SpecError::Normalize(normalize::NormalizeError {
+            pointer: "/paths".into(),
+            message: "`paths` must be an object".into(),
+        }));
+    }
     let mut overlaid = raw.clone();
     let report = match overlay {
         Some(o) => o.apply(&mut overlaid).map_err(SpecError::Overlay)?,
         None => overlay::Report::default(),
     };
-    let normalised = normalize::normalize(&overlaid).map_err(SpecError::Normalize)?;
+    let (normalised, notes) =
+        normalize::normalize_with_notes(&overlaid).map_err(SpecError::Normalize)?;
+    validate::references(&normalised).map_err(SpecError::Normalize)?;
     Ok(Spec {
         raw,
         overlaid,
         normalised,
         overlay: report,
+        notes,
+    })
+}
+
+thread_local! {
+    /// Set while this thread runs the generator: its panics are turned into errors, not printed.
+    static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f`, turning a panic (ours, progenitor's or typify's) into [`SpecError::Generate`]
+/// without printing it: the panic hook stays silent for this thread while `f` runs, so a user
+/// regenerating against a spec the generator cannot use sees one error line, never a panic
+/// message or a backtrace. Other threads' panics print as before.
+fn quietly<T>(f: impl FnOnce() -> Result<T, SpecError>) -> Result<T, SpecError> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(std::cell::Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    let was = QUIET.with(|q| q.replace(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    QUIET.with(|q| q.set(was));
+    result.unwrap_or_else(|panic| {
+        let msg = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "no message".into());
+        Err(SpecError::Generate(format!(
+            "the generator cannot use this spec (it failed inside: {msg}); the normaliser should \
+             have refused it with a JSON pointer: please report it with the spec"
+        )))
     })
 }
 
@@ -130,18 +185,10 @@ pub struct Generated {
     pub surface: Surface,
 }
 
-/// Runs progenitor, turning a panic into an error.
+/// Runs progenitor, turning its errors into [`SpecError::Generate`] (its panics are caught by
+/// [`quietly`] around the whole generation).
 fn catch<T>(f: impl FnOnce() -> progenitor_impl::Result<T>) -> Result<T, SpecError> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
-        .map_err(|panic| {
-            let msg = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
-            SpecError::Generate(format!("progenitor panicked on the normalised spec: {msg}"))
-        })?
-        .map_err(|e| SpecError::Generate(format!("progenitor rejected the normalised spec: {e}")))
+    f().map_err(|e| SpecError::Generate(format!("progenitor rejected the normalised spec: {e}")))
 }
 
 fn openapi(spec: &Spec) -> Result<openapiv3::OpenAPI, SpecError> {
@@ -150,8 +197,12 @@ fn openapi(spec: &Spec) -> Result<openapiv3::OpenAPI, SpecError> {
     })
 }
 
-/// Generates the client from a loaded spec.
+/// Generates the client from a loaded spec. Never panics (see [`load`]).
 pub fn generate(spec: &Spec) -> Result<Generated, SpecError> {
+    quietly(|| generate_inner(spec))
+}
+
+fn generate_inner(spec: &Spec) -> Result<Generated, SpecError> {
     let open_enums = settings::open_enums(&spec.normalised).map_err(SpecError::Generate)?;
     let settings = settings::generation_settings(&spec.normalised, &open_enums);
     let api = openapi(spec)?;
@@ -170,6 +221,10 @@ pub fn generate(spec: &Spec) -> Result<Generated, SpecError> {
 
 /// Typed `httpmock` helpers (progenitor's `Generator::httpmock`) for the `httpmock` feature.
 pub fn generate_httpmock(spec: &Spec) -> Result<String, SpecError> {
+    quietly(|| generate_httpmock_inner(spec))
+}
+
+fn generate_httpmock_inner(spec: &Spec) -> Result<String, SpecError> {
     let open_enums = settings::open_enums(&spec.normalised).map_err(SpecError::Generate)?;
     let settings = settings::generation_settings(&spec.normalised, &open_enums);
     let api = openapi(spec)?;
@@ -222,40 +277,23 @@ pub(crate) mod tests {
         // JSON) given their documented types: the run's `interaction` (`Interaction`), a task's
         // `storage` (`TaskStorage`), and the credential update's response, which is the
         // `Credential` Deck documents. `spec diff` reports any other.
-        let overridden: Vec<(usize, &str)> = spec
+        let overridden: Vec<&str> = spec
             .overlay
             .overrides()
-            .map(|(a, o)| (a.index, o.pointer.as_str()))
+            .map(|(_, o)| o.pointer.as_str())
             .collect();
         let schemas = "/components/schemas";
         let update = "/paths/~1credentials~1{credential_id}/patch/responses/200/content";
-        let expected: Vec<(usize, String)> = [
-            (
-                3,
-                format!("{schemas}/GetTaskRunResponse/properties/interaction/oneOf/1/$ref"),
-            ),
-            (
-                3,
-                format!("{schemas}/ListTaskRunData/properties/interaction/oneOf/1/$ref"),
-            ),
-            (
-                41,
-                format!("{schemas}/GetTaskResponse/properties/storage/oneOf/1/$ref"),
-            ),
-            (
-                41,
-                format!("{schemas}/CreateTaskRequest/properties/storage/oneOf/1/$ref"),
-            ),
-            (
-                41,
-                format!("{schemas}/UpdateTaskRequest/properties/storage/oneOf/1/$ref"),
-            ),
-            (42, format!("{update}/application~1json/schema/$ref")),
-            (42, format!("{update}/text~1json/schema/$ref")),
-            (42, format!("{update}/text~1plain/schema/$ref")),
-        ]
-        .into();
-        let expected: Vec<(usize, &str)> = expected.iter().map(|(i, p)| (*i, p.as_str())).collect();
+        let expected: Vec<String> = vec![
+            format!("{schemas}/GetTaskRunResponse/properties/interaction/oneOf/1/$ref"),
+            format!("{schemas}/ListTaskRunData/properties/interaction/oneOf/1/$ref"),
+            format!("{schemas}/GetTaskResponse/properties/storage/oneOf/1/$ref"),
+            format!("{schemas}/CreateTaskRequest/properties/storage/oneOf/1/$ref"),
+            format!("{schemas}/UpdateTaskRequest/properties/storage/oneOf/1/$ref"),
+            format!("{update}/application~1json/schema/$ref"),
+            format!("{update}/text~1json/schema/$ref"),
+            format!("{update}/text~1plain/schema/$ref"),
+        ];
         assert_eq!(overridden, expected);
         assert_eq!(spec.raw, serde_json::from_str::<Value>(SPEC).unwrap());
     }

@@ -160,12 +160,32 @@ pub fn generation_settings(doc: &Value, open_enums: &[OpenEnum]) -> GenerationSe
             [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
         );
     }
+    // Resource ids (`x-deck-id`) are emitted by `postprocess::ids` with their conversions.
+    for name in resource_id_components(doc) {
+        settings.with_replacement(
+            &name,
+            format!("crate::types::{name}"),
+            [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
+        );
+    }
     // A component that constrains nothing (Deck's `JsonElement`) is any JSON: use
     // `serde_json::Value` itself rather than a newtype around it.
     for name in normalize::document::any_components(doc) {
         settings.with_replacement(&name, "::serde_json::Value", std::iter::empty());
     }
     settings
+}
+
+/// The resource id components (`x-deck-id: true`, see `normalize::schema::resource_ids`), by
+/// name.
+pub fn resource_id_components(doc: &Value) -> Vec<String> {
+    doc.pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter(|(_, s)| s.get("x-deck-id") == Some(&Value::Bool(true)))
+        .map(|(name, _)| name.clone())
+        .collect()
 }
 
 #[cfg(test)]

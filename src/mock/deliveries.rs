@@ -7,8 +7,16 @@
 //! `inactive` (and `event_destination.deactivated` is recorded). MockDeck's own choices: the
 //! first retry waits [`MockDeckBuilder::webhook_retry_delay`](super::MockDeckBuilder::webhook_retry_delay)
 //! (default 1 s) and each next one twice as long; `webhook-id` is the event id (the same on
-//! every attempt); deliveries go one at a time, in the order events are recorded; only loopback
-//! URLs are contacted (a delivery to any other host fails at once, unsent).
+//! every attempt); deliveries go one at a time, in the order events are recorded (unless a
+//! [`DeliveryFault`] says otherwise); only loopback URLs are contacted (a delivery to any other
+//! host fails at once, unsent).
+//!
+//! Each attempt reads the destination as it is *then*: one deleted, deactivated or set
+//! `inactive` since the event was queued gets nothing more (the delivery is listed as a
+//! failure), and a changed URL, secret or headers apply at once. After a secret rotation the
+//! previous secret keeps verifying for 24 hours of mock clock (Deck: "previous secret valid
+//! 24 h"): deliveries carry a signature with each secret, as Standard Webhooks does during a
+//! rollover.
 
 use super::state::{DeliveryRow, Event, Shared, World, new_id};
 use crate::webhooks::Webhook;
@@ -24,15 +32,60 @@ pub(crate) const RETRIES: u32 = 3;
 /// How long a receiver has to answer (Deck: "return a 2xx within 5 seconds").
 pub(crate) const ANSWER_WITHIN: Duration = Duration::from_secs(5);
 
-/// One delivery to make.
+/// How long Deck keeps verifying a rotated-out secret.
+const PREVIOUS_SECRET_VALID: chrono::TimeDelta = chrono::TimeDelta::hours(24);
+
+/// How long [`DeliveryFault::Reorder`] holds a delivery back for the next one to overtake it.
+const REORDER_HOLD: Duration = Duration::from_millis(500);
+
+/// A way MockDeck's deliveries depart from "exactly once, in order", to test that a receiver
+/// copes with what Deck promises: at-least-once delivery, in no guaranteed order. Set with
+/// [`MockDeckBuilder::delivery_fault`](super::MockDeckBuilder::delivery_fault). The two modes
+/// are MockDeck's own way of exercising Deck's documented guarantees; Deck documents no such
+/// switch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DeliveryFault {
+    /// Every acknowledged delivery is sent a second time (the same `webhook-id`, signed
+    /// anew): a receiver must deduplicate by `webhook-id`.
+    Duplicate,
+    /// Deliveries go out in swapped pairs: a delivery is held back (up to half a second) and
+    /// the next one queued overtakes it.
+    Reorder,
+}
+
+/// One delivery to make. The destination is read again at each attempt.
 pub(crate) struct Pending {
     delivery_id: String,
     destination_id: String,
-    url: String,
-    secret: String,
-    headers: Vec<(String, String)>,
     event_id: String,
     body: Vec<u8>,
+}
+
+/// Where and how to send, as the destination is at the moment of an attempt.
+struct Target {
+    url: String,
+    secrets: Vec<String>,
+    headers: Vec<(String, String)>,
+}
+
+/// The destination `id` as it is now: `None` when it was deleted or is not `active`.
+fn target(world: &World, id: &str) -> Option<Target> {
+    let d = world.destinations.get(id)?;
+    if d.status != "active" {
+        return None;
+    }
+    let mut secrets = vec![d.secret.clone()?];
+    if let Some((old, rotated_at)) = &d.previous_secret
+        && world.now < *rotated_at + PREVIOUS_SECRET_VALID
+    {
+        secrets.push(old.clone());
+    }
+    Some(Target {
+        url: d.config.get("url")?.as_str()?.to_string(),
+        secrets,
+        headers: d.headers.clone(),
+    })
 }
 
 /// The queue between the world (which records events) and the delivery task.
@@ -87,16 +140,12 @@ pub(crate) fn enqueue(world: &mut World, event: &Event, body: &serde_json::Value
                 .as_ref()
                 .is_none_or(|types| types.iter().any(|t| t == "*" || *t == event.kind))
         })
-        .filter_map(|d| {
-            Some(Pending {
-                delivery_id: String::new(),
-                destination_id: d.id.clone(),
-                url: d.config.get("url")?.as_str()?.to_string(),
-                secret: d.secret.clone()?,
-                headers: d.headers.clone(),
-                event_id: event.id.clone(),
-                body: body.clone(),
-            })
+        .filter(|d| d.secret.is_some() && d.config.get("url").is_some_and(|u| u.is_string()))
+        .map(|d| Pending {
+            delivery_id: String::new(),
+            destination_id: d.id.clone(),
+            event_id: event.id.clone(),
+            body: body.clone(),
         })
         .collect();
     // Oldest destination first.
@@ -120,6 +169,7 @@ pub(crate) fn enqueue(world: &mut World, event: &Event, body: &serde_json::Value
 pub(crate) fn start(
     shared: Arc<Shared>,
     retry_delay: Duration,
+    fault: Option<DeliveryFault>,
 ) -> (Outbox, tokio::task::JoinHandle<()>) {
     let (tx, mut rx) = mpsc::unbounded_channel::<Pending>();
     let outbox = Outbox {
@@ -129,21 +179,37 @@ pub(crate) fn start(
     };
     let worker = outbox.clone();
     let task = tokio::spawn(async move {
-        // Building any reqwest client needs the crate's rustls provider installed.
-        crate::client::install_crypto_provider();
-        let http = reqwest::Client::builder()
-            .timeout(ANSWER_WITHIN)
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .build();
-        while let Some(pending) = rx.recv().await {
-            if let Ok(http) = &http {
-                tokio::select! {
-                    _ = deliver(&shared, http, &pending, retry_delay) => {}
-                    _ = shared.stopping() => {}
+        // The crate's own TLS configuration: no process-wide provider is needed or set.
+        let http = crate::client::tls_config(Vec::new()).and_then(|tls| {
+            reqwest::Client::builder()
+                .tls_backend_preconfigured(tls)
+                .timeout(ANSWER_WITHIN)
+                .redirect(reqwest::redirect::Policy::none())
+                .no_proxy()
+                .build()
+                .map_err(|e| crate::Error::InvalidRequest(e.to_string()))
+        });
+        while let Some(first) = rx.recv().await {
+            let batch = match fault {
+                // The next delivery queued within the hold overtakes this one.
+                Some(DeliveryFault::Reorder) => {
+                    match tokio::time::timeout(REORDER_HOLD, rx.recv()).await {
+                        Ok(Some(second)) => vec![second, first],
+                        _ => vec![first],
+                    }
                 }
+                _ => vec![first],
+            };
+            let duplicate = fault == Some(DeliveryFault::Duplicate);
+            for pending in batch {
+                if let Ok(http) = &http {
+                    tokio::select! {
+                        _ = deliver(&shared, http, &pending, retry_delay, duplicate) => {}
+                        _ = shared.stopping() => {}
+                    }
+                }
+                worker.done();
             }
-            worker.done();
         }
     });
     (outbox, task)
@@ -152,54 +218,48 @@ pub(crate) fn start(
 /// Whether `url` points at this machine (`localhost`, `127.0.0.0/8`, `::1`): MockDeck never
 /// sends anything off the machine, so tests stay on loopback whatever URL they register.
 fn is_loopback(url: &str) -> bool {
-    match url::Url::parse(url)
-        .ok()
-        .and_then(|u| u.host().map(|h| h.to_owned()))
-    {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
+    url::Url::parse(url).is_ok_and(|u| crate::client::is_loopback(&u))
 }
 
-/// Attempts one delivery until a 2xx, or until the retries are used up.
-async fn deliver(shared: &Shared, http: &reqwest::Client, p: &Pending, retry_delay: Duration) {
+/// Attempts one delivery until a 2xx, or until the retries are used up, reading the
+/// destination at each attempt. With `duplicate`, an acknowledged delivery is sent once more.
+async fn deliver(
+    shared: &Shared,
+    http: &reqwest::Client,
+    p: &Pending,
+    retry_delay: Duration,
+    duplicate: bool,
+) {
     let unsent = |why: &str| {
-        tracing::warn!(destination = %p.destination_id, url = %p.url, "MockDeck did not deliver: {why}");
+        tracing::warn!(destination = %p.destination_id, "MockDeck did not deliver: {why}");
         if let Some(row) = shared.lock().deliveries.get_mut(&p.delivery_id) {
             row.status = Some("failure");
         }
     };
-    if !is_loopback(&p.url) {
-        return unsent("MockDeck only delivers to loopback URLs");
-    }
-    let webhook = match Webhook::new(&p.secret) {
-        Ok(webhook) => webhook,
-        // Deck documents no format check at creation; MockDeck cannot sign with a secret that
-        // is not Standard Webhooks' `whsec_<base64>`.
-        Err(e) => return unsent(&e.to_string()),
-    };
     let mut delay = retry_delay;
     for attempt in 1..=RETRIES + 1 {
-        let timestamp = Utc::now().timestamp();
-        let mut request = http
-            .post(&p.url)
-            .header("content-type", "application/json")
-            .header("user-agent", "MockDeck")
-            .header("webhook-id", &p.event_id)
-            .header("webhook-timestamp", timestamp.to_string())
-            .header(
-                "webhook-signature",
-                webhook.sign(&p.event_id, timestamp, &p.body),
-            );
-        for (name, value) in &p.headers {
-            request = request.header(name, value);
+        let Some(target) = target(&shared.lock(), &p.destination_id) else {
+            return unsent("the destination was deleted or is no longer active");
+        };
+        if !is_loopback(&target.url) {
+            return unsent("MockDeck only delivers to loopback URLs");
         }
-        let acknowledged = match request.body(p.body.clone()).send().await {
+        let request = match signed(http, &target, p) {
+            Ok(request) => request,
+            // Deck documents no format check at creation; MockDeck cannot sign with a secret
+            // that is not Standard Webhooks' `whsec_<base64>`.
+            Err(e) => return unsent(&e.to_string()),
+        };
+        let acknowledged = match request.send().await {
             Ok(answer) => answer.status().is_success(),
             Err(_) => false,
         };
+        if acknowledged
+            && duplicate
+            && let Ok(again) = signed(http, &target, p)
+        {
+            let _ = again.send().await;
+        }
         let settled = acknowledged || attempt > RETRIES;
         {
             let mut world = shared.lock();
@@ -223,4 +283,28 @@ async fn deliver(shared: &Shared, http: &reqwest::Client, p: &Pending, retry_del
         tokio::time::sleep(delay).await;
         delay = delay.saturating_mul(2);
     }
+}
+
+/// The delivery request, signed now with every secret the destination verifies with.
+fn signed(
+    http: &reqwest::Client,
+    target: &Target,
+    p: &Pending,
+) -> Result<reqwest::RequestBuilder, crate::webhooks::WebhookError> {
+    let timestamp = Utc::now().timestamp();
+    let mut signatures = Vec::with_capacity(target.secrets.len());
+    for secret in &target.secrets {
+        signatures.push(Webhook::new(secret)?.sign(&p.event_id, timestamp, &p.body));
+    }
+    let mut request = http
+        .post(&target.url)
+        .header("content-type", "application/json")
+        .header("user-agent", "MockDeck")
+        .header("webhook-id", &p.event_id)
+        .header("webhook-timestamp", timestamp.to_string())
+        .header("webhook-signature", signatures.join(" "));
+    for (name, value) in &target.headers {
+        request = request.header(name, value);
+    }
+    Ok(request.body(p.body.clone()))
 }

@@ -56,7 +56,7 @@
 //! | `listEventTypes` † | `GET /event-types` | not paginated |
 //! | `getStorageItem` † | `GET /storage/{storage_id}` | the files of finished runs |
 //! | `createSessionToken` † | `POST /token` | 201, `tok_…` with a `tk_…` token, expiring 30 minutes later |
-//! | `testApiKey` | `GET /test` | `{"status":"ready","environment":"test"}` |
+//! | `testApiKey` | `GET /test` | `{"status":"ready","environment":"live"}` (Deck has no test environment) |
 //!
 //! Lists take `limit` (1–100, default 20) and an opaque `cursor`, and answer
 //! `{data, has_more, next_cursor, request_id}`, newest first. Where the spec reuses a resource's
@@ -107,16 +107,14 @@
 //! - 405 with `Allow` for a known path with another method (HEAD included), and the 404 code
 //!   `route_not_found` for an unknown path;
 //! - the `idempotent-replayed: true` header on a replayed write;
-//! - `"environment": "test"` from `GET /test` (Deck has no test environment), and the input
-//!   flags `mfa` and `fail` and the MFA code `000000` described below;
+//! - the input flags `mfa` and `fail` and the MFA code `000000` described below;
 //! - deletes never cascade: the tasks of a deleted agent, the credentials of a deleted source and
 //!   the runs of a deleted task stay, naming it; deleting a deleted credential answers the same
 //!   confirmation again;
 //! - a session has no clock of its own: it is `running` while one of its runs is active, `idle`
 //!   otherwise, and `completed` once ended or after Deck's documented 10-minute idle timeout;
 //!   ending it cancels its active runs at once (no `canceling` step), and ending a completed
-//!   session answers it unchanged; runs created without `session_id` get none (Deck would start
-//!   one);
+//!   session answers it unchanged;
 //! - a task reset sends the task back to `learning`; a task created through the API answers its
 //!   runs with a placeholder per `output_schema` property (`""`, `0`, `false`, the first `enum`
 //!   value; nested objects, one-item arrays and `$ref`s followed, so the output decodes as the
@@ -143,7 +141,13 @@
 //! first retry waits [`MockDeckBuilder::webhook_retry_delay`] (default 1 s), each next one
 //! twice as long; deliveries go one at a time, in the order events are recorded; and MockDeck
 //! never leaves the machine: a delivery to a host other than `localhost`, `127.0.0.0/8` or `::1`
-//! fails at once, unsent, so a test cannot reach the network whatever URL it registers.
+//! fails at once, unsent, so a test cannot reach the network whatever URL it registers. Each
+//! attempt reads the destination as it is then: deleted, deactivated or `inactive`, it gets
+//! nothing more. After a secret rotation, deliveries are signed with the new and the previous
+//! secret for 24 hours of mock clock (Deck: "previous secret valid 24 h"). Deck delivers at
+//! least once and in no promised order; MockDeck delivers exactly once and in order unless
+//! [`MockDeckBuilder::delivery_fault`] asks for duplicates or reordering ([`DeliveryFault`], a
+//! switch of MockDeck's own) to test that a receiver copes.
 //! [`MockDeck::webhook_deliveries_settled`] waits until every queued delivery is done.
 //!
 //! ```
@@ -197,8 +201,9 @@
 //! more than the limit's `requests` arrive within any `period` (a sliding window over the
 //! requests it let through; [`RateLimit::DECK`] is Deck's documented 200 per 10 s per
 //! organisation). Deck documents neither how it counts nor a `Retry-After` header: the sliding
-//! window, the strictest reading of Deck's words, and the `Retry-After` (whole seconds until
-//! the window has room) are MockDeck's own. [`MockDeck::rate_limited_count`] counts the 429s.
+//! window, the strictest reading of Deck's words, is MockDeck's own, and its 429s carry no
+//! `Retry-After` (as Deck documents none), so a burst test that passes here does not lean on a
+//! header Deck may not send. [`MockDeck::rate_limited_count`] counts the 429s.
 //!
 //! [`MockDeck::client`] retries as a default client does, so your test sees what production
 //! would; shorten its backoff to keep tests fast:
@@ -237,13 +242,13 @@
 //! let err = no_retries.get_task_run().run_id(&run.id).send().await.unwrap_err();
 //! assert_eq!((err.kind(), err.attempts()), (ErrorKind::Server, 1));
 //!
-//! // The rate limit: two requests a minute, then a 429 with a Retry-After.
+//! // The rate limit: two requests a minute, then a 429 (no Retry-After, as from Deck).
 //! mock.set_rate_limit(RateLimit::new(2, Duration::from_secs(60)));
 //! no_retries.test_api_key().send().await?;
 //! no_retries.test_api_key().send().await?;
 //! let err = no_retries.test_api_key().send().await.unwrap_err();
 //! assert_eq!((err.kind(), err.code()), (ErrorKind::RateLimited, Some("rate_limit_exceeded")));
-//! assert_eq!(err.api_error().unwrap().headers()["retry-after"], "60");
+//! assert!(err.api_error().unwrap().headers().get("retry-after").is_none());
 //! # Ok(()) }
 //! ```
 //!
@@ -333,10 +338,12 @@ mod resources {
     pub(crate) mod tokens;
 }
 
+pub use deliveries::DeliveryFault;
 pub use faults::{Fault, Injection};
 
 /// The API key [`MockDeck::client`] uses when the builder set none.
-pub const DEFAULT_MOCK_API_KEY: &str = "sk_test_mockdeck";
+/// In Deck's only key form, `sk_live_…` (Deck has no test keys and no test mode).
+pub const DEFAULT_MOCK_API_KEY: &str = "sk_live_mockdeck";
 
 /// Default seed of the generated data.
 pub const DEFAULT_SEED: u64 = 0x00de_c0de;
@@ -349,6 +356,7 @@ pub const DEFAULT_RUNS: usize = 150;
 
 /// Who moves task runs forward (see the [module docs](crate::mock#the-task-run-state-machine)).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum StepMode {
     /// Each `GET /task-runs/{run_id}` moves that run one step before answering, so polling
     /// (e.g. [`Client::wait_for_task_run`]) sees it progress. The default.
@@ -373,7 +381,7 @@ pub enum StepMode {
 ///     .runs(1_000)
 ///     .step_mode(StepMode::Manual)
 ///     .step_duration(Duration::from_secs(10))
-///     .api_key("sk_test_only_this_key")
+///     .api_key("sk_live_only_this_key")
 ///     .start()
 ///     .await;
 /// assert_eq!(mock.run_count(), 1_000);
@@ -391,6 +399,7 @@ pub struct MockDeckBuilder {
     faults: Vec<Injection>,
     rate_limit: Option<RateLimit>,
     webhook_retry_delay: Duration,
+    delivery_fault: Option<DeliveryFault>,
 }
 
 impl Default for MockDeckBuilder {
@@ -406,6 +415,7 @@ impl Default for MockDeckBuilder {
             faults: Vec::new(),
             rate_limit: None,
             webhook_retry_delay: Duration::from_secs(1),
+            delivery_fault: None,
         }
     }
 }
@@ -462,6 +472,14 @@ impl MockDeckBuilder {
         self
     }
 
+    /// Makes webhook deliveries duplicated or reordered (see [`DeliveryFault`]; default:
+    /// each event delivered once, in order), to test a receiver against Deck's at-least-once,
+    /// unordered delivery.
+    pub fn delivery_fault(mut self, fault: DeliveryFault) -> Self {
+        self.delivery_fault = Some(fault);
+        self
+    }
+
     /// Answers 429 once more than `limit` requests arrive within its period (see
     /// [Faults and rate limiting](crate::mock#faults-and-rate-limiting));
     /// [`RateLimit::DECK`] is Deck's documented 200 per 10 s. Default: no limit.
@@ -507,7 +525,11 @@ impl MockDeckBuilder {
             closing: tokio::sync::watch::Sender::new(false),
         });
 
-        let (outbox, deliveries) = deliveries::start(shared.clone(), self.webhook_retry_delay);
+        let (outbox, deliveries) = deliveries::start(
+            shared.clone(),
+            self.webhook_retry_delay,
+            self.delivery_fault,
+        );
         shared.lock().outbox = Some(outbox.clone());
 
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;

@@ -233,8 +233,8 @@ async fn every_request(
     let mut fault = None;
     let mut response = if !authorized(shared.api_key.as_deref(), &parts.headers) {
         Reply::empty(StatusCode::UNAUTHORIZED).into_response()
-    } else if let Err(wait) = shared.faults().admit(tokio::time::Instant::now()) {
-        rate_limited(wait, &request_id)
+    } else if shared.faults().admit(tokio::time::Instant::now()).is_err() {
+        rate_limited(&request_id)
     } else {
         fault = shared.faults().pick(&parts.method, parts.uri.path());
         if let Some(Fault::Delay(delay)) = fault {
@@ -278,10 +278,10 @@ async fn every_request(
     }
 }
 
-/// Deck's 429 envelope, with a `Retry-After` (whole seconds, at least 1) saying when the window
-/// has room again: MockDeck's own addition, Deck documents no such header.
-fn rate_limited(wait: Duration, request_id: &str) -> Response {
-    let mut response = envelope(
+/// Deck's 429 envelope and nothing more: Deck documents no `Retry-After`, so MockDeck sends
+/// none (a client tested here must cope without one, as it must against Deck).
+fn rate_limited(request_id: &str) -> Response {
+    envelope(
         StatusCode::TOO_MANY_REQUESTS,
         "rate_limit",
         "rate_limit_exceeded",
@@ -289,12 +289,7 @@ fn rate_limited(wait: Duration, request_id: &str) -> Response {
         None,
         request_id,
     )
-    .into_response();
-    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
-    response
+    .into_response()
 }
 
 /// The answer of [`Fault::Status`].

@@ -187,6 +187,9 @@ pub(crate) struct Destination {
     pub(crate) events: Option<Vec<String>>,
     /// A webhook's signing secret (`whsec_…`): given, or made by MockDeck. Never answered.
     pub(crate) secret: Option<String>,
+    /// The secret replaced by the last rotation, and when: deliveries are signed with it too
+    /// for 24 h of mock clock (Deck: "previous secret valid 24 h").
+    pub(crate) previous_secret: Option<(String, DateTime<Utc>)>,
     /// A webhook's `custom_headers`, sent with each delivery. Never answered.
     pub(crate) headers: Vec<(String, String)>,
     /// The type-keyed configuration object as answered (request-only secrets dropped).

@@ -101,9 +101,11 @@ fn overlay_for(spec_path: &Path) -> Result<Overlay, Failure> {
     spec::read_overlay(&spec::overlay_path_for(spec_path)).map_err(Failure::error)
 }
 
-/// Prints (to stderr) the overlay actions that matched nothing; returns how many.
+/// Prints (to stderr) the overlay actions that did not apply (matched nothing, or skipped) and
+/// what the normaliser could not apply of the overlay; returns how many.
 fn report_dangling(spec: &Spec, what: &str) -> usize {
-    let messages = spec.overlay.dangling_messages();
+    let mut messages = spec.overlay.dangling_messages();
+    messages.extend(spec.notes.iter().cloned());
     for message in &messages {
         eprintln!("{what}: {message}");
     }
@@ -483,8 +485,9 @@ pub fn codegen(spec_path: &Path, surface_path: &Path, mode: CodegenMode) -> Resu
     }
     if report_dangling(&loaded, "codegen") > 0 {
         eprintln!(
-            "codegen: openapi/overlay.json has actions whose targets match nothing in {} (a \
-             renamed schema?); what they typed has fallen back to the spec's plain shapes",
+            "codegen: openapi/overlay.json has actions that do not apply to {} (a target that \
+             matches nothing, or an update that does not fit); what they typed has fallen back to \
+             the spec's plain shapes",
             spec_path.display()
         );
         return Ok(exit::FOUND);
@@ -555,4 +558,53 @@ pub fn unified_diff(old: &str, new: &str, old_name: &str, new_name: &str) -> Str
     let mut unified = diff.unified_diff();
     unified.context_radius(3).header(old_name, new_name);
     unified.to_string()
+}
+
+/// `corpus --check|--write`: the derived specs in `drift-corpus/` against the derivations.
+pub fn corpus(root: &Path, write: bool) -> Result<u8, Failure> {
+    let vendored_path = root.join("openapi/v2.json");
+    let text = std::fs::read_to_string(&vendored_path)
+        .map_err(|e| Failure::error(format!("{}: {e}", vendored_path.display())))?;
+    let vendored: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| Failure::error(format!("{}: {e}", vendored_path.display())))?;
+    let dir = root.join("drift-corpus");
+    let mut files: Vec<(String, String)> = crate::corpus::cases()
+        .iter()
+        .map(|case| {
+            let doc = crate::corpus::derive(&vendored, case);
+            (format!("{}.json", case.name), format!("{doc}\n"))
+        })
+        .collect();
+    files.push((
+        "index.json".into(),
+        format!(
+            "{}\n",
+            serde_json::to_string_pretty(&crate::corpus::index()).expect("JSON")
+        ),
+    ));
+    if write {
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| Failure::error(format!("{}: {e}", dir.display())))?;
+        for (name, text) in &files {
+            let path = dir.join(name);
+            std::fs::write(&path, text)
+                .map_err(|e| Failure::error(format!("{}: {e}", path.display())))?;
+        }
+        println!("wrote {} files to {}", files.len(), dir.display());
+        return Ok(crate::exit::OK);
+    }
+    let stale: Vec<&String> = files
+        .iter()
+        .filter(|(name, text)| {
+            std::fs::read_to_string(dir.join(name)).ok().as_deref() != Some(text.as_str())
+        })
+        .map(|(name, _)| name)
+        .collect();
+    if stale.is_empty() {
+        println!("drift-corpus/ is up to date ({} files)", files.len());
+        Ok(crate::exit::OK)
+    } else {
+        println!("drift-corpus/ is stale (run `cargo xtask corpus --write`): {stale:?}");
+        Ok(crate::exit::FOUND)
+    }
 }

@@ -10,6 +10,7 @@
 pub mod assemble;
 pub mod bench;
 pub mod commands;
+pub mod corpus;
 pub mod source;
 pub mod spec;
 

@@ -33,6 +33,18 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The drift corpus: Deck specs derived from openapi/v2.json, one per class of change, in
+    /// drift-corpus/ (see xtask/src/corpus.rs). `--check` fails (exit 1) when the committed files
+    /// differ from what the derivations give; `--write` rewrites them.
+    #[command(group(ArgGroup::new("mode").required(true).args(["check", "write"])))]
+    Corpus {
+        /// Compare the committed corpus with the derivations.
+        #[arg(long)]
+        check: bool,
+        /// Rewrite drift-corpus/.
+        #[arg(long)]
+        write: bool,
+    },
     /// Commands on the vendored spec, openapi/v2.json.
     Spec {
         #[command(subcommand)]
@@ -247,6 +259,9 @@ fn main() -> ExitCode {
                 commands::spec_check(&upstream, &spec, format.into()).map(ExitCode::from)
             }
         },
+        Command::Corpus { check: _, write } => {
+            commands::corpus(&source::workspace_root(), write).map(ExitCode::from)
+        }
         Command::Codegen {
             check: _,
             write,

@@ -27,6 +27,8 @@ pub fn vendored_overlay() -> Result<Overlay, String> {
 pub fn validate(text: &str, overlay: &Overlay) -> Result<(Spec, Generated), SpecError> {
     let spec = deck_codegen::load(text, Some(overlay))?;
     let generated = deck_codegen::generate(&spec)?;
+    deck_codegen::contract::check(&generated.surface)
+        .map_err(|e| SpecError::Generate(e.to_string()))?;
     Ok((spec, generated))
 }
 

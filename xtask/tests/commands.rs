@@ -591,7 +591,19 @@ fn diff_reports_overlay_actions_that_match_nothing_in_the_new_spec() {
         }
     }
     let new_path = scratch.write("new.json", &new.to_string());
-    let target = "$.components.schemas.TaskRunStorageItem.properties.purpose";
+    // The action naming the purpose enum, found by what it does (indices move as the overlay
+    // grows).
+    let overlay: Value =
+        serde_json::from_str(&std::fs::read_to_string(scratch.file("overlay.json")).unwrap())
+            .unwrap();
+    let (index, action) = overlay["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .find(|(_, a)| a["update"]["x-deck-name"] == "StoragePurpose")
+        .expect("an action names the storage purpose");
+    let target = action["target"].as_str().unwrap();
     let out = xtask(&[
         "spec",
         "diff",
@@ -603,7 +615,7 @@ fn diff_reports_overlay_actions_that_match_nothing_in_the_new_spec() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     let report: Value = serde_json::from_str(&out.stdout).expect("a JSON report");
     assert_eq!(report["dangling_overlay_actions"][0]["target"], target);
-    assert_eq!(report["dangling_overlay_actions"][0]["index"], 9);
+    assert_eq!(report["dangling_overlay_actions"][0]["index"], index);
     for format in ["text", "markdown"] {
         let out = xtask(&[
             "spec",
@@ -614,7 +626,7 @@ fn diff_reports_overlay_actions_that_match_nothing_in_the_new_spec() {
             format,
         ]);
         assert!(
-            out.stdout.contains("match nothing in the new spec") && out.stdout.contains(target),
+            out.stdout.contains("not applied to the new spec") && out.stdout.contains(target),
             "{format}: {}",
             out.stdout
         );
@@ -703,7 +715,7 @@ fn check_fails_on_an_overlay_action_that_matches_nothing_upstream() {
     );
     assert!(
         out.stdout
-            .contains("### Overlay actions that match nothing in the new spec"),
+            .contains("### Overlay actions not applied to the new spec"),
         "{}",
         out.stdout
     );
@@ -814,4 +826,75 @@ fn every_command_has_help() {
     );
     // Without a mode, codegen refuses (clap usage error, exit 2).
     assert_eq!(xtask(&["codegen"]).code, 2);
+}
+
+/// The corpus spec `name` (see `xtask/src/corpus.rs`).
+fn corpus_spec(name: &str) -> String {
+    format!(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../drift-corpus/{}.json"),
+        name
+    )
+}
+
+#[test]
+fn diff_works_on_other_renditions_and_never_prints_a_panic() {
+    let vendored = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/v2.json");
+    // Deck's endpoints under other names: nothing changes.
+    let same = xtask(&[
+        "spec",
+        "diff",
+        vendored,
+        &corpus_spec("independent-rendition"),
+    ]);
+    assert_eq!(same.code, 0, "{}{}", same.stdout, same.stderr);
+    assert!(
+        same.stdout.contains("No changes to the generated API"),
+        "{}",
+        same.stdout
+    );
+    // An older spec against a newer one: verdicts, and the regeneration stop named.
+    let older = xtask(&[
+        "spec",
+        "diff",
+        &corpus_spec("older-without-artifacts"),
+        &corpus_spec("newer"),
+    ]);
+    assert_eq!(older.code, 0, "{}{}", older.stdout, older.stderr);
+    let removed = xtask(&[
+        "spec",
+        "diff",
+        vendored,
+        &corpus_spec("removes-what-src-uses"),
+    ]);
+    assert!(
+        removed
+            .stdout
+            .contains("Regenerating deck-api from the new spec stops: ")
+            && removed.stdout.contains("operation `get_task_run`"),
+        "{}",
+        removed.stdout
+    );
+    // A spec the generator cannot use: one line with a JSON pointer, no panic, no backtrace.
+    let scratch = Scratch::new("broken");
+    let mut broken = repo_spec();
+    broken["paths"]["/agents"]["get"]["responses"]["200"]["content"]["application/json"]["schema"] =
+        json!({"$ref": "#/components/schemas/Missing"});
+    let path = scratch.dir.join("broken.json");
+    std::fs::write(&path, broken.to_string()).unwrap();
+    let refused = xtask(&["spec", "diff", vendored, path.to_str().unwrap()]);
+    assert_eq!(refused.code, 2, "{}{}", refused.stdout, refused.stderr);
+    assert!(
+        refused.stderr.contains("/paths/~1agents/get/responses/200"),
+        "{}",
+        refused.stderr
+    );
+    for output in [&same, &older, &removed, &refused] {
+        for needle in ["panicked", "stack backtrace", "RUST_BACKTRACE"] {
+            assert!(
+                !output.stderr.contains(needle),
+                "{needle} in: {}",
+                output.stderr
+            );
+        }
+    }
 }

@@ -17,21 +17,44 @@ pub fn set_version(doc: &mut Value) -> Result<()> {
     Ok(())
 }
 
-/// Rule: the overlay's webhooks (`x-deck-webhooks`, what Deck documents in prose) stand in for
-/// the spec's `webhooks` section while Deck's spec has none; once it has one, the spec's wins
-/// whole and the overlay's is dropped (merging the two would mix payload shapes).
+/// Rule: the overlay's webhooks (`x-deck-webhooks`, what Deck documents in prose) fill in the
+/// spec's `webhooks` section: an event type the spec declares keeps the spec's entry (the spec
+/// wins), every other documented one is added. One webhook Deck starts to declare must not erase
+/// the others its docs describe.
 pub fn overlay_webhooks(doc: &mut Value) -> Result<()> {
     let obj = doc.as_object_mut().expect("checked by set_version");
-    if let Some(hooks) = obj.remove("x-deck-webhooks")
-        && !obj.contains_key("webhooks")
-    {
-        if !hooks.is_object() {
-            return fail(
-                "/x-deck-webhooks",
-                "expected an object of webhooks by event type",
-            );
+    let Some(hooks) = obj.remove("x-deck-webhooks") else {
+        return Ok(());
+    };
+    let Value::Object(hooks) = hooks else {
+        return fail(
+            "/x-deck-webhooks",
+            "expected an object of webhooks by event type",
+        );
+    };
+    let declared = obj.entry("webhooks").or_insert_with(|| json!({}));
+    let Some(declared) = declared.as_object_mut() else {
+        return fail("/webhooks", "expected an object of webhooks by name");
+    };
+    // One family (`task_run` of `task_run.completed`), one payload: where the spec declares an
+    // event of a family, the overlay's other events of that family take the spec's payload.
+    let family = |event: &str| event.split('.').next().unwrap_or(event).to_string();
+    let spec_payloads: Map<String, Value> = declared
+        .iter()
+        .filter_map(|(event, hook)| {
+            Some((family(event), hook.get("post")?.get("requestBody")?.clone()))
+        })
+        .collect();
+    for (event_type, mut hook) in hooks {
+        if declared.contains_key(&event_type) {
+            continue;
         }
-        obj.insert("webhooks".into(), hooks);
+        if let Some(body) = spec_payloads.get(&family(&event_type))
+            && let Some(post) = hook.get_mut("post").and_then(Value::as_object_mut)
+        {
+            post.insert("requestBody".into(), body.clone());
+        }
+        declared.insert(event_type, hook);
     }
     Ok(())
 }
@@ -60,6 +83,135 @@ pub fn move_31_top_level(doc: &mut Value) -> Result<()> {
     Ok(())
 }
 
+/// Rule: an inline object schema the overlay named (`x-deck-name`, at a position where Deck's
+/// spec writes the type inline instead of as a component) moves to `components.schemas` under
+/// that name and is referenced from where it was, so it generates as the same named type as
+/// when Deck declares a component. Inline string enums keep their name through
+/// [`super::schema::open_string_enums`] instead. A name another component holds is refused.
+pub fn inline_sdk_names(doc: &mut Value) -> Result<()> {
+    let mut hoisted: Vec<(String, String, Value)> = Vec::new();
+    if let Some(paths) = doc.get_mut("paths") {
+        hoist_named(paths, "/paths", &mut hoisted);
+    }
+    if let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        for (name, schema) in schemas.iter_mut() {
+            let ptr = format!("/components/schemas/{}", super::escape(name));
+            // The component itself is named by `sdk_names`; only what sits inside it moves.
+            if let Some(obj) = schema.as_object_mut() {
+                for (key, child) in obj.iter_mut() {
+                    hoist_named(
+                        child,
+                        &format!("{ptr}/{}", super::escape(key)),
+                        &mut hoisted,
+                    );
+                }
+            }
+        }
+    }
+    if hoisted.is_empty() {
+        return Ok(());
+    }
+    let schemas = doc
+        .as_object_mut()
+        .expect("checked by set_version")
+        .entry("components")
+        .or_insert_with(|| json!({}))
+        .as_object_mut()
+        .map(|c| c.entry("schemas").or_insert_with(|| json!({})));
+    let Some(Value::Object(schemas)) = schemas else {
+        return fail("/components", "components must be an object");
+    };
+    for (ptr, name, schema) in hoisted {
+        let taken = schemas
+            .get(&name)
+            .is_some_and(|existing| *existing != schema)
+            || schemas
+                .values()
+                .any(|s| s.get("x-deck-name").and_then(Value::as_str) == Some(name.as_str()));
+        if taken {
+            return fail(
+                &format!("{ptr}/x-deck-name"),
+                format!("the name `{name}` is already taken"),
+            );
+        }
+        schemas.insert(name, schema);
+    }
+    Ok(())
+}
+
+/// Moves every named inline object schema under `value` out, leaving a `$ref`.
+fn hoist_named(value: &mut Value, ptr: &str, out: &mut Vec<(String, String, Value)>) {
+    match value {
+        Value::Object(obj) => {
+            let named = obj
+                .get("x-deck-name")
+                .and_then(Value::as_str)
+                .map(String::from);
+            let is_string_enum = obj.get("type").and_then(Value::as_str) == Some("string")
+                && obj.contains_key("enum");
+            if let Some(name) = named.filter(|_| !is_string_enum && !obj.contains_key("$ref")) {
+                let mut schema = std::mem::take(obj);
+                schema.remove("x-deck-name");
+                for (key, child) in schema.iter_mut() {
+                    hoist_named(child, &format!("{ptr}/{}", super::escape(key)), out);
+                }
+                obj.insert("$ref".into(), json!(format!("#/components/schemas/{name}")));
+                out.push((ptr.to_string(), name, Value::Object(schema)));
+                return;
+            }
+            for (key, child) in obj.iter_mut() {
+                hoist_named(child, &format!("{ptr}/{}", super::escape(key)), out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter_mut().enumerate() {
+                hoist_named(child, &format!("{ptr}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Rule: a component the overlay marked `x-deck-replaced` (an operation's own copy of a type
+/// the overlay points it at instead) is dropped once nothing refers to it. Where Deck's spec
+/// already uses the one type there, the mark lands on that type, which is still referred to and
+/// stays.
+pub fn drop_replaced(doc: &mut Value) -> Result<()> {
+    let Some(schemas) = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+    else {
+        return Ok(());
+    };
+    let marked: Vec<String> = schemas
+        .iter()
+        .filter(|(_, s)| s.get("x-deck-replaced") == Some(&Value::Bool(true)))
+        .map(|(n, _)| n.clone())
+        .collect();
+    if marked.is_empty() {
+        return Ok(());
+    }
+    let text = doc.to_string();
+    let schemas = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+        .expect("checked above");
+    for name in marked {
+        let reference = format!("\"#/components/schemas/{}\"", super::escape(&name));
+        if text.contains(&reference) {
+            if let Some(Value::Object(s)) = schemas.get_mut(&name) {
+                s.remove("x-deck-replaced");
+            }
+        } else {
+            schemas.remove(&name);
+        }
+    }
+    Ok(())
+}
+
 /// Rule: a component with `x-deck-name: N` (set by the overlay) is renamed `N` and every
 /// `$ref` to it follows, so the generated type carries the SDK's name (`TaskRun`, not ASP.NET's
 /// `GetTaskRunResponse`). The old name is kept in `x-deck-schema`. A name that is not a Rust type
@@ -74,6 +226,15 @@ pub fn sdk_names(doc: &mut Value) -> Result<()> {
     let mut renames: Vec<(String, String)> = Vec::new();
     for (old, schema) in schemas {
         let Some(new) = schema.get("x-deck-name") else {
+            // A name that is no Rust type name (`Deck.Contracts.JsonElement`, `Problem-Details`)
+            // takes its UpperCamelCase form, so the generator's replacements and rules, which
+            // work on type names, find it under the name it generates.
+            if !is_type_name(old) {
+                let pascal = super::pascal(old);
+                if is_type_name(&pascal) && !schemas.contains_key(&pascal) {
+                    renames.push((old.clone(), pascal));
+                }
+            }
             continue;
         };
         let ptr = format!("/components/schemas/{}/x-deck-name", super::escape(old));
@@ -106,9 +267,16 @@ pub fn sdk_names(doc: &mut Value) -> Result<()> {
     for (name, mut schema) in std::mem::take(schemas) {
         match renames.iter().find(|(old, _)| *old == name) {
             Some((old, new)) => {
-                let obj = schema.as_object_mut().expect("has x-deck-name");
+                let Some(obj) = schema.as_object_mut() else {
+                    return fail(
+                        &format!("/components/schemas/{}", super::escape(old)),
+                        "a schema must be an object",
+                    );
+                };
                 obj.remove("x-deck-name");
-                obj.insert("x-deck-schema".into(), json!(old));
+                if old != new {
+                    obj.insert("x-deck-schema".into(), json!(old));
+                }
                 renamed.insert(new.clone(), schema);
             }
             None => {
@@ -152,23 +320,9 @@ fn rewrite_refs(value: &mut Value, renames: &[(String, String)]) {
     }
 }
 
-/// The two error schemas Deck declares, by whatever name the overlay gave them: the envelope
-/// (`{errors: [..], request_id}`) and ASP.NET's validation map (400).
-pub const KNOWN_ERROR_SCHEMAS: &[&str] = &["ErrorResponse", "ValidationErrorResponse"];
-
-/// The current name of one of Deck's error schemas (its own, or the SDK name it was renamed to).
-pub fn error_schema_name<'a>(schemas: &'a Map<String, Value>, deck_name: &str) -> Option<&'a str> {
-    schemas.iter().find_map(|(name, schema)| {
-        let original = schema
-            .get("x-deck-schema")
-            .and_then(Value::as_str)
-            .unwrap_or(name);
-        (original == deck_name).then_some(name.as_str())
-    })
-}
-
-/// Rule: adds `DeckErrorBody`, the union of Deck's two error schemas, when any operation uses it
-/// (see [`super::operation::unify_error_responses`]).
+/// Rule: adds `DeckErrorBody`, the one error body of every operation (see
+/// [`super::operation::unify_error_responses`]), when any operation uses it. The generator
+/// replaces it with the runtime's lenient error body, so its schema only has to exist.
 pub fn add_error_body(doc: &mut Value) -> Result<()> {
     let used = doc.get("paths").is_some_and(|p| {
         p.to_string()
@@ -181,21 +335,11 @@ pub fn add_error_body(doc: &mut Value) -> Result<()> {
         .pointer_mut("/components/schemas")
         .and_then(Value::as_object_mut)
         .expect("checked by normalize");
-    let mut branches = Vec::new();
-    for deck_name in KNOWN_ERROR_SCHEMAS {
-        let Some(name) = error_schema_name(schemas, deck_name) else {
-            return fail(
-                "/components/schemas",
-                format!("`{deck_name}` is referenced by error responses but not defined"),
-            );
-        };
-        branches.push(super::schema_ref(name));
-    }
     schemas.insert(
         ERROR_BODY.into(),
         json!({
-            "description": "The body of any Deck error: the error envelope, or the validation map of a 400.",
-            "oneOf": branches
+            "description": "The body of any Deck error (the error envelope, the validation map of a 400, problem details): decoded by `deck::Error`.",
+            "type": "object"
         }),
     );
     Ok(())
@@ -219,8 +363,8 @@ pub fn page_items_request_id_optional(doc: &mut Value) -> Result<()> {
             let props = &page["properties"];
             props.get("has_more").is_some() && props.get("next_cursor").is_some()
         })
-        .filter_map(|page| page.pointer("/properties/data/items/$ref")?.as_str())
-        .filter_map(super::component_ref)
+        .filter_map(|page| page.pointer("/properties/data/items"))
+        .filter_map(super::schema_component)
         .map(String::from)
         .collect();
     for name in items {
@@ -255,10 +399,14 @@ mod tests {
         let mut doc = json!({"openapi": "3.1.1", "x-deck-webhooks": {"a.b": {}}});
         overlay_webhooks(&mut doc).unwrap();
         assert_eq!(doc, json!({"openapi": "3.1.1", "webhooks": {"a.b": {}}}));
-        let mut doc =
-            json!({"openapi": "3.1.1", "webhooks": {"c.d": {}}, "x-deck-webhooks": {"a.b": {}}});
+        // The spec's own entries win; the overlay fills in the event types it lacks.
+        let mut doc = json!({"openapi": "3.1.1", "webhooks": {"c.d": {"spec": 1}, "a.b": {"spec": 2}},
+                             "x-deck-webhooks": {"a.b": {"overlay": 2}, "e.f": {"overlay": 3}}});
         overlay_webhooks(&mut doc).unwrap();
-        assert_eq!(doc, json!({"openapi": "3.1.1", "webhooks": {"c.d": {}}}));
+        assert_eq!(
+            doc,
+            json!({"openapi": "3.1.1", "webhooks": {"c.d": {"spec": 1}, "a.b": {"spec": 2}, "e.f": {"overlay": 3}}})
+        );
         let mut doc = json!({"openapi": "3.1.1", "x-deck-webhooks": []});
         assert_eq!(
             overlay_webhooks(&mut doc).unwrap_err().pointer,
@@ -342,27 +490,65 @@ mod tests {
     }
 
     #[test]
-    fn add_error_body_unions_the_two_error_schemas() {
+    fn inline_sdk_names_hoist_named_inline_objects() {
+        let mut doc = json!({"openapi": "3.0.3",
+            "paths": {"/a": {"get": {"responses": {"200": {"content": {"application/json": {"schema":
+                {"x-deck-name": "Agent", "type": "object", "properties": {
+                    "site": {"x-deck-name": "Website", "type": "object"},
+                    "kind": {"x-deck-name": "AgentKind", "type": "string", "enum": ["a"]}}}}}}}}}},
+            "components": {"schemas": {"Page": {"properties": {"data": {"items": {"x-deck-name": "Item", "type": "object"}}}}}}
+        });
+        inline_sdk_names(&mut doc).unwrap();
+        let schemas = &doc["components"]["schemas"];
+        assert_eq!(
+            doc.pointer("/paths/~1a/get/responses/200/content/application~1json/schema"),
+            Some(&json!({"$ref": "#/components/schemas/Agent"}))
+        );
+        assert_eq!(
+            schemas["Agent"]["properties"]["site"],
+            json!({"$ref": "#/components/schemas/Website"})
+        );
+        assert_eq!(
+            schemas["Agent"]["properties"]["kind"]["x-deck-name"],
+            "AgentKind"
+        );
+        assert_eq!(schemas["Website"], json!({"type": "object"}));
+        assert_eq!(
+            schemas["Page"]["properties"]["data"]["items"],
+            json!({"$ref": "#/components/schemas/Item"})
+        );
+        let mut taken = json!({"openapi": "3.0.3", "paths": {"/a": {"get": {"x": {"x-deck-name": "A", "type": "object"}}}},
+                               "components": {"schemas": {"A": {"type": "string"}}}});
+        assert!(
+            inline_sdk_names(&mut taken)
+                .unwrap_err()
+                .message
+                .contains("already taken")
+        );
+    }
+
+    #[test]
+    fn replaced_components_go_once_unreferenced() {
+        let mut doc = json!({"paths": {"/a": {"get": {"x": {"$ref": "#/components/schemas/Kept"}}}},
+            "components": {"schemas": {"Kept": {"x-deck-replaced": true}, "Gone": {"x-deck-replaced": true}, "Other": {}}}});
+        drop_replaced(&mut doc).unwrap();
+        assert_eq!(
+            doc["components"]["schemas"],
+            json!({"Kept": {}, "Other": {}})
+        );
+    }
+
+    #[test]
+    fn add_error_body_adds_the_one_error_body_when_used() {
         let mut doc = json!({
             "paths": {"/x": {"get": {"responses": {"404": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/DeckErrorBody"}}}}}}}},
-            "components": {"schemas": {
-                "ErrorEnvelope": {"x-deck-schema": "ErrorResponse"},
-                "ValidationErrorResponse": {}
-            }}
+            "components": {"schemas": {}}
         });
         add_error_body(&mut doc).unwrap();
-        assert_eq!(
-            doc["components"]["schemas"][ERROR_BODY]["oneOf"],
-            json!([
-                {"$ref": "#/components/schemas/ErrorEnvelope"},
-                {"$ref": "#/components/schemas/ValidationErrorResponse"}
-            ])
-        );
-        doc["components"]["schemas"]
-            .as_object_mut()
-            .unwrap()
-            .remove("ErrorEnvelope");
-        assert!(add_error_body(&mut doc).is_err());
+        assert_eq!(doc["components"]["schemas"][ERROR_BODY]["type"], "object");
+        let mut unused = json!({"paths": {}, "components": {"schemas": {}}});
+        add_error_body(&mut unused).unwrap();
+        assert_eq!(unused["components"]["schemas"], json!({}));
     }
 
     #[test]

@@ -21,7 +21,11 @@
 //! | `x-deck-webhooks` | overlay | the document | webhooks Deck documents in prose; [`document::overlay_webhooks`] uses them while the spec has no `webhooks` |
 //! | `x-deck-empty-is-null` | overlay | an object component | its optional fields decode `""` as `None` (event snapshots) |
 //! | `x-deck-event-data` | overlay | the event's `data` property | typed per event type from the webhooks (`EventData`) |
+//! | `x-deck-id` | overlay (a name), [`schema::resource_ids`] (`true` on the component) | a string that refers to a resource | a typed id (`TaskRunId`) |
+//! | `x-deck-at`, `x-deck-operation`, `x-deck-path-params`, `x-deck-pin` | overlay actions | | see [`crate::overlay`] |
+//! | `x-deck-replaced` | overlay | a component | dropped once nothing refers to it ([`document::drop_replaced`]) |
 
+pub mod components;
 pub(crate) mod document;
 pub(crate) mod operation;
 pub(crate) mod schema;
@@ -74,8 +78,11 @@ pub(crate) struct Ctx {
     pub(crate) new_components: BTreeMap<String, Value>,
     /// The declared `type` of every component, for rules that look through a `$ref`.
     pub(crate) component_types: BTreeMap<String, Option<String>>,
-    /// The current names of Deck's two error schemas (see [`document::KNOWN_ERROR_SCHEMAS`]).
-    pub(crate) error_schemas: Vec<String>,
+    /// Values a spec's own `enum` adds to an overlay enum component it sits beside (see
+    /// [`schema::spec_enum_beside_ref`]), by component name.
+    pub(crate) enum_additions: BTreeMap<String, Vec<Value>>,
+    /// What a rule could not apply of what the overlay asked (returned as notes).
+    pub(crate) notes: Vec<String>,
 }
 
 impl Ctx {
@@ -90,21 +97,11 @@ impl Ctx {
                 (name.clone(), ty)
             })
             .collect();
-        let error_schemas = doc
-            .pointer("/components/schemas")
-            .and_then(Value::as_object)
-            .map(|schemas| {
-                document::KNOWN_ERROR_SCHEMAS
-                    .iter()
-                    .filter_map(|deck| document::error_schema_name(schemas, deck))
-                    .map(String::from)
-                    .collect()
-            })
-            .unwrap_or_default();
         Ctx {
             new_components: BTreeMap::new(),
             component_types,
-            error_schemas,
+            enum_additions: BTreeMap::new(),
+            notes: Vec::new(),
         }
     }
 
@@ -126,13 +123,30 @@ impl Ctx {
 /// Normalises a Deck OpenAPI 3.1 document into a 3.0.3 document. Deterministic: the same input
 /// gives the same output, byte for byte once serialised.
 pub fn normalize(input: &Value) -> Result<Value> {
+    normalize_with_notes(input).map(|(doc, _)| doc)
+}
+
+/// [`normalize`], also returning the notes of what the overlay asked for that could not be
+/// applied to this document (a pinned path-parameter list that does not fit the path, a type
+/// name another type holds): the build prints them as warnings, `codegen --check` fails on them.
+pub fn normalize_with_notes(input: &Value) -> Result<(Value, Vec<String>)> {
     let mut doc = input.clone();
+    let mut notes = Vec::new();
     document::set_version(&mut doc)?;
     document::overlay_webhooks(&mut doc)?;
     document::move_31_top_level(&mut doc)?;
+    components::inline_component_refs(&mut doc)?;
+    components::path_item_parameters(&mut doc)?;
+    components::operation_ids(&mut doc)?;
+    components::path_parameter_names(&mut doc, &mut notes)?;
+    components::path_parameters_match_template(&doc)?;
+    document::drop_replaced(&mut doc)?;
+    document::inline_sdk_names(&mut doc)?;
     document::sdk_names(&mut doc)?;
     let mut ctx = Ctx::for_document(&doc);
     walk_document(&mut doc, &mut ctx)?;
+    schema::apply_enum_additions(&mut doc, &ctx.enum_additions);
+    notes.append(&mut ctx.notes);
     let schemas = doc
         .pointer_mut("/components/schemas")
         .and_then(Value::as_object_mut)
@@ -153,7 +167,7 @@ pub fn normalize(input: &Value) -> Result<Value> {
     }
     document::add_error_body(&mut doc)?;
     document::page_items_request_id_optional(&mut doc)?;
-    Ok(doc)
+    Ok((doc, notes))
 }
 
 /// Walks every place a schema can sit, applying the operation rules on the way.
@@ -211,12 +225,11 @@ fn walk_document(doc: &mut Value, ctx: &mut Ctx) -> Result<()> {
 }
 
 fn walk_operation(op: &mut Value, ptr: &str, ctx: &mut Ctx) -> Result<()> {
-    let Some(op_id) = op.get("operationId").and_then(Value::as_str) else {
-        return fail(
-            ptr,
-            "every operation needs an operationId (it names the method)",
-        );
-    };
+    // `components::operation_ids` named every operation.
+    let op_id = op
+        .get("operationId")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let hint = pascal(op_id);
     if op.get("callbacks").is_some() {
         return fail(&format!("{ptr}/callbacks"), "callbacks are not supported");
@@ -232,13 +245,14 @@ fn walk_operation(op: &mut Value, ptr: &str, ctx: &mut Ctx) -> Result<()> {
     }
     if let Some(responses) = op.get_mut("responses") {
         let responses_ptr = format!("{ptr}/responses");
+        operation::default_response(responses, &responses_ptr)?;
+        operation::unify_error_responses(responses, &responses_ptr)?;
         for (status, response) in responses.as_object_mut().into_iter().flatten() {
             let r_ptr = format!("{responses_ptr}/{status}");
             operation::drop_ref_siblings(response, &r_ptr)?;
             operation::keep_json_media_type(response, &r_ptr)?;
             walk_response(response, &r_ptr, &format!("{hint}Response"), ctx)?;
         }
-        operation::unify_error_responses(responses, &responses_ptr, &ctx.error_schemas)?;
         operation::any_success_status(responses, &responses_ptr)?;
     }
     Ok(())
@@ -302,12 +316,14 @@ fn walk_schema(schema: &mut Value, ptr: &str, hint: &str, ctx: &mut Ctx) -> Resu
     if !schema.is_object() {
         return fail(ptr, "a schema must be an object");
     }
+    schema::spec_enum_beside_ref(schema, ptr, ctx)?;
     schema::ref_siblings_to_all_of(schema, ptr)?;
     schema::const_to_enum(schema, ptr)?;
     schema::examples_to_example(schema, ptr)?;
     schema::numeric_exclusive_bounds(schema, ptr)?;
     schema::type_arrays(schema, ptr)?;
     schema::null_branches(schema, ptr)?;
+    schema::resource_ids(schema, ptr, ctx)?;
     schema::redundant_type_beside_ref(schema, ptr, ctx)?;
     schema::open_string_enums(schema, ptr, hint, ctx)?;
     schema::check_keywords(schema, ptr)?;
@@ -372,6 +388,22 @@ pub fn is_any_schema(schema: &Value) -> bool {
     })
 }
 
+/// The component a schema is, by reference: `{$ref}` or, as a 3.1 reference with documentation
+/// siblings normalises, `{allOf: [{$ref}], description}`.
+pub fn schema_component(schema: &Value) -> Option<&str> {
+    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+        return component_ref(r);
+    }
+    let all = schema.get("allOf")?.as_array()?;
+    let only_docs = schema.as_object()?.keys().all(|k| {
+        matches!(k.as_str(), "allOf" | "description" | "title" | "example") || k.starts_with("x-")
+    });
+    match all.as_slice() {
+        [single] if only_docs => component_ref(single.get("$ref")?.as_str()?),
+        _ => None,
+    }
+}
+
 /// `#/components/schemas/Name` → `Name`.
 pub fn component_ref(reference: &str) -> Option<&str> {
     reference.strip_prefix("#/components/schemas/")
@@ -395,6 +427,27 @@ mod tests {
         assert!(!is_any_schema(
             &json!({"description": "d", "nullable": true})
         ));
+    }
+
+    #[test]
+    fn schema_components_look_through_documented_references() {
+        assert_eq!(
+            schema_component(&json!({"$ref": "#/components/schemas/A"})),
+            Some("A")
+        );
+        assert_eq!(
+            schema_component(
+                &json!({"allOf": [{"$ref": "#/components/schemas/A"}], "description": "d"})
+            ),
+            Some("A")
+        );
+        assert_eq!(
+            schema_component(
+                &json!({"allOf": [{"$ref": "#/components/schemas/A"}], "nullable": true})
+            ),
+            None
+        );
+        assert_eq!(schema_component(&json!({"type": "string"})), None);
     }
 
     #[test]

@@ -25,59 +25,84 @@ pub fn drop_ref_siblings(holder: &mut Value, ptr: &str) -> Result<()> {
     Ok(())
 }
 
-/// Rule: request and response bodies keep `application/json` only. Deck (ASP.NET) also lists
-/// `text/plain`, `text/json` and `application/*+json` with the same schema; progenitor panics on
-/// several request media types. A different schema under an alias, or a body with no JSON form,
-/// is refused.
+/// Rule: request and response bodies keep one JSON media type, as `application/json`. ASP.NET
+/// lists `text/plain`, `text/json` and `application/*+json` beside it with the same schema
+/// (progenitor panics on several request media types), and a body may be JSON under another
+/// name only (`application/problem+json`, any `+json` suffix). A raw upload
+/// (`application/octet-stream`, a binary string) is kept for progenitor's raw bodies. A different
+/// schema under a JSON alias, or a body with no form the client can send or read, is refused.
 pub fn keep_json_media_type(holder: &mut Value, ptr: &str) -> Result<()> {
     let Some(content) = holder.get_mut("content").and_then(Value::as_object_mut) else {
         return Ok(());
     };
-    let Some(json_media) = content.get("application/json").cloned() else {
+    if content.is_empty() {
+        return Ok(());
+    }
+    let is_json = |media: &str| {
+        let base = media.split(';').next().unwrap_or("").trim();
+        base == "application/json" || JSON_ALIASES.contains(&base) || base.ends_with("+json")
+    };
+    let chosen = ["application/json"]
+        .into_iter()
+        .chain(content.keys().map(String::as_str).filter(|m| is_json(m)))
+        .find(|m| content.contains_key(*m))
+        .map(String::from);
+    let Some(chosen) = chosen else {
+        if content.len() == 1 && content.contains_key("application/octet-stream") {
+            return Ok(());
+        }
         let found: Vec<&String> = content.keys().collect();
         return fail(
             &format!("{ptr}/content"),
-            format!("no application/json body (found {found:?})"),
+            format!(
+                "no JSON or application/octet-stream body (found {found:?}; multipart and form \
+                 bodies are not generated)"
+            ),
         );
     };
+    let json_media = content.get(&chosen).cloned().expect("chosen from the keys");
     for (media, value) in content.iter() {
-        if media == "application/json" {
+        if *media == chosen || !is_json(media) {
             continue;
-        }
-        if !JSON_ALIASES.contains(&media.as_str()) {
-            return fail(
-                &format!("{ptr}/content/{}", escape(media)),
-                format!("media type `{media}` is not understood"),
-            );
         }
         if value.get("schema") != json_media.get("schema") {
             return fail(
                 &format!("{ptr}/content/{}", escape(media)),
-                "its schema differs from the application/json one",
+                "its schema differs from the JSON one",
             );
         }
     }
-    content.retain(|media, _| media == "application/json");
+    content.clear();
+    content.insert("application/json".into(), json_media);
+    Ok(())
+}
+
+/// Rule: a `default` response (progenitor asserts on it) is the error catch-all beside declared
+/// successes, and the success itself when it is the only response.
+pub fn default_response(responses: &mut Value, ptr: &str) -> Result<()> {
+    let Some(obj) = responses.as_object_mut() else {
+        return fail(ptr, "responses must be an object");
+    };
+    let Some(default) = obj.remove("default") else {
+        return Ok(());
+    };
+    if !obj.keys().any(|s| s.starts_with('2')) {
+        obj.insert("200".into(), default);
+    }
     Ok(())
 }
 
 /// Rule: one error type per operation. Deck declares `ValidationErrorResponse` for 400,
-/// `ErrorResponse` for the rest and no body for 401/403; progenitor asserts at most one error
-/// type. Every non-2xx response (plus `4XX`/`5XX` catch-alls, so 429 and 503 decode too) points
-/// to `DeckErrorBody`, the union of the two (`error_schemas`: their names in this document); the
-/// client fills in a missing body.
-pub fn unify_error_responses(
-    responses: &mut Value,
-    ptr: &str,
-    error_schemas: &[String],
-) -> Result<()> {
-    let obj = responses.as_object_mut().expect("responses object");
-    if obj.contains_key("default") {
-        return fail(
-            &format!("{ptr}/default"),
-            "`default` responses are not supported (progenitor asserts on them)",
-        );
-    }
+/// `ErrorResponse` for the rest and no body for 401/403; ASP.NET may declare
+/// `application/problem+json` problem details, and a newer spec any other error schema;
+/// progenitor asserts at most one error type. Every non-2xx response (plus `4XX`/`5XX`
+/// catch-alls, so 429 and 503 decode too) points to `DeckErrorBody`, which the generator replaces
+/// with the runtime's lenient error body (`deck::Error` reads any of them from the bytes, with a
+/// missing body filled in): whatever schema the spec gives an error, the client decodes it.
+pub fn unify_error_responses(responses: &mut Value, ptr: &str) -> Result<()> {
+    let Some(obj) = responses.as_object_mut() else {
+        return fail(ptr, "responses must be an object");
+    };
     let error_content = json!({
         "application/json": { "schema": { "$ref": format!("#/components/schemas/{ERROR_BODY}") } }
     });
@@ -85,19 +110,13 @@ pub fn unify_error_responses(
         if status.starts_with('2') {
             continue;
         }
-        if let Some(content) = response.get("content") {
-            let schema_ref = content
-                .pointer("/application~1json/schema/$ref")
-                .and_then(Value::as_str)
-                .and_then(super::component_ref);
-            if !schema_ref.is_some_and(|name| error_schemas.iter().any(|e| e == name)) {
-                return fail(
-                    &format!("{ptr}/{status}"),
-                    "an error body other than ErrorResponse/ValidationErrorResponse",
-                );
-            }
-        }
-        response["content"] = error_content.clone();
+        let Some(response) = response.as_object_mut() else {
+            return fail(
+                &format!("{ptr}/{}", escape(status)),
+                "a response must be an object",
+            );
+        };
+        response.insert("content".into(), error_content.clone());
     }
     for range in ["4XX", "5XX"] {
         obj.entry(range).or_insert_with(|| {
@@ -166,7 +185,18 @@ mod tests {
             json!({"content": {"application/json": {"schema": s}}})
         );
         let mut multipart = json!({"content": {"multipart/form-data": {"schema": s}}});
-        assert!(keep_json_media_type(&mut multipart, "").is_err());
+        let err = keep_json_media_type(&mut multipart, "/b").unwrap_err();
+        assert_eq!(err.pointer, "/b/content");
+        let mut problem = json!({"content": {"application/problem+json": {"schema": s}}});
+        keep_json_media_type(&mut problem, "").unwrap();
+        assert_eq!(
+            problem,
+            json!({"content": {"application/json": {"schema": s}}})
+        );
+        let raw = json!({"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}});
+        let mut upload = raw.clone();
+        keep_json_media_type(&mut upload, "").unwrap();
+        assert_eq!(upload, raw);
         let mut differing =
             json!({"content": {"application/json": {"schema": s}, "text/json": {"schema": {}}}});
         assert!(keep_json_media_type(&mut differing, "").is_err());
@@ -175,22 +205,29 @@ mod tests {
     #[test]
     fn unify_error_responses_points_every_error_at_one_body() {
         let e = |name: &str| json!({"application/json": {"schema": {"$ref": format!("#/components/schemas/{name}")}}});
-        let known = vec!["ValidationProblem".to_string(), "ErrorEnvelope".to_string()];
         let mut responses = json!({
             "200": {"description": "OK"},
             "400": {"description": "bad", "content": e("ValidationProblem")},
             "401": {"description": "Unauthorized."},
-            "404": {"description": "nf", "content": e("ErrorEnvelope")}
+            "404": {"description": "nf", "content": e("ErrorEnvelope")},
+            "409": {"description": "c", "content": {"application/problem+json": {"schema": {"type": "object"}}}},
+            "422": {"description": "u", "content": e("SomeNewError")}
         });
-        unify_error_responses(&mut responses, "", &known).unwrap();
-        for status in ["400", "401", "404", "4XX", "5XX"] {
+        unify_error_responses(&mut responses, "").unwrap();
+        for status in ["400", "401", "404", "409", "422", "4XX", "5XX"] {
             assert_eq!(responses[status]["content"], e(ERROR_BODY), "{status}");
         }
         assert!(responses["200"].get("content").is_none());
-        let mut unknown = json!({"404": {"content": e("Other")}});
-        assert!(unify_error_responses(&mut unknown, "", &known).is_err());
-        let mut default = json!({"default": {}});
-        assert!(unify_error_responses(&mut default, "", &known).is_err());
+    }
+
+    #[test]
+    fn default_response_is_the_catch_all_or_the_success() {
+        let mut beside = json!({"200": {"description": "OK"}, "default": {"description": "err"}});
+        default_response(&mut beside, "").unwrap();
+        assert_eq!(beside, json!({"200": {"description": "OK"}}));
+        let mut alone = json!({"default": {"description": "it"}});
+        default_response(&mut alone, "").unwrap();
+        assert_eq!(alone, json!({"200": {"description": "it"}}));
     }
 
     #[test]

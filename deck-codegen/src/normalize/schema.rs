@@ -44,6 +44,76 @@ const SCHEMA_KEYWORDS_30: &[&str] = &[
     "externalDocs",
 ];
 
+/// Rule: where the overlay typed a field with one of its enums (`$ref` merged in) and Deck's spec
+/// declares an `enum` there itself, the spec's values win: every value it lists joins the
+/// overlay's enum component (see [`apply_enum_additions`]), which keeps the values and names the
+/// spec lacks, and the field is the component. Without this the two would have to intersect.
+pub fn spec_enum_beside_ref(schema: &mut Value, ptr: &str, ctx: &mut Ctx) -> Result<()> {
+    let obj = schema.as_object_mut().expect("schema object");
+    let Some(name) = obj
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(component_ref)
+        .map(String::from)
+    else {
+        return Ok(());
+    };
+    let Some(Value::Array(values)) = obj.get("enum") else {
+        return Ok(());
+    };
+    if !values.iter().all(|v| v.is_string() || v.is_null()) {
+        return fail(ptr, "an enum beside a reference with non-string values");
+    }
+    let values: Vec<Value> = values.iter().filter(|v| v.is_string()).cloned().collect();
+    let additions = ctx.enum_additions.entry(name).or_default();
+    for v in values {
+        if !additions.contains(&v) {
+            additions.push(v);
+        }
+    }
+    obj.remove("enum");
+    if obj.get("type").and_then(Value::as_str) == Some("string") {
+        obj.remove("type");
+    }
+    Ok(())
+}
+
+/// Adds the values [`spec_enum_beside_ref`] collected to their enum components: those the
+/// component does not list already (as a value or as an alias of one).
+pub fn apply_enum_additions(
+    doc: &mut Value,
+    additions: &std::collections::BTreeMap<String, Vec<Value>>,
+) {
+    for (name, values) in additions {
+        let Some(component) = doc
+            .pointer_mut(&format!("/components/schemas/{}", super::escape(name)))
+            .and_then(Value::as_object_mut)
+        else {
+            continue;
+        };
+        let aliases: Vec<String> = component
+            .get("x-deck-aliases")
+            .and_then(Value::as_object)
+            .map(|a| a.keys().cloned().collect())
+            .unwrap_or_default();
+        let Some(Value::Array(existing)) = component.get_mut("enum") else {
+            continue;
+        };
+        let mut added = 0;
+        for v in values {
+            let alias = v.as_str().is_some_and(|s| aliases.iter().any(|a| a == s));
+            if !existing.contains(v) && !alias {
+                existing.push(v.clone());
+                added += 1;
+            }
+        }
+        // `x-enum-varnames` is parallel to `enum`: the new values are named automatically.
+        if let Some(Value::Array(names)) = component.get_mut("x-enum-varnames") {
+            names.extend(std::iter::repeat_n(Value::Null, added));
+        }
+    }
+}
+
 /// Rule: a 3.1 `$ref` with siblings (`description`, `nullable`, …) becomes `allOf: [$ref]` plus
 /// the siblings, because 3.0 ignores siblings of `$ref` (a `nullable` sibling would silently make a
 /// required-nullable field non-optional).
@@ -291,6 +361,61 @@ pub fn redundant_type_beside_ref(schema: &mut Value, ptr: &str, ctx: &Ctx) -> Re
     }
 }
 
+/// Rule: a string the overlay marks as a resource id (`x-deck-id: TaskRunId`, by position: the
+/// run's `id`, every `run_id`) becomes a reference to an id component of that name (created here,
+/// `x-deck-id: true`), which the generator emits as a typed id (`deck::types::TaskRunId`). A mark
+/// on something that is not a string is left unapplied and noted.
+pub fn resource_ids(schema: &mut Value, ptr: &str, ctx: &mut Ctx) -> Result<()> {
+    let obj = schema.as_object_mut().expect("schema object");
+    let Some(mark) = obj.remove("x-deck-id") else {
+        return Ok(());
+    };
+    let Some(name) = mark.as_str().map(String::from) else {
+        return fail(&format!("{ptr}/x-deck-id"), "expected the id type's name");
+    };
+    // A list of ids (`source_id[]`): the mark is for its items, typed when the walk reaches them.
+    if obj.get("type").and_then(Value::as_str) == Some("array")
+        && let Some(Value::Object(items)) = obj.get_mut("items")
+    {
+        items.insert("x-deck-id".into(), mark);
+        return Ok(());
+    }
+    let plain_string = obj.get("type").and_then(Value::as_str) == Some("string")
+        && ![
+            "enum", "format", "pattern", "$ref", "allOf", "oneOf", "anyOf",
+        ]
+        .iter()
+        .any(|k| obj.contains_key(*k));
+    if !plain_string {
+        ctx.notes.push(format!(
+            "resource id `{name}` not applied at {ptr}: not a plain string there"
+        ));
+        return Ok(());
+    }
+    let description = format!(
+        "The id of a Deck resource, as Deck sends it (no format is assumed: Deck says id length \
+         and format may change). `{name}` converts from strings but not from other kinds of ids."
+    );
+    ctx.add(
+        ptr,
+        &name,
+        json!({"type": "string", "description": description, "x-deck-id": true}),
+    )?;
+    obj.remove("type");
+    obj.remove("minLength");
+    obj.remove("maxLength");
+    let nullable = obj.remove("nullable") == Some(Value::Bool(true));
+    if nullable || obj.keys().any(|k| !k.starts_with("x-")) {
+        obj.insert("allOf".into(), json!([schema_ref(&name)]));
+        if nullable {
+            obj.insert("nullable".into(), json!(true));
+        }
+    } else {
+        obj.insert("$ref".into(), json!(format!("#/components/schemas/{name}")));
+    }
+    Ok(())
+}
+
 /// Rule: every string enum is open. Inline enums move to a named component (named by the
 /// overlay's `x-deck-name`, else after where they sit, e.g. `TaskRunStorageItemPurpose`) and
 /// every string-enum component gets `x-deck-open-enum: true`; the generator replaces those with
@@ -353,6 +478,38 @@ pub fn check_keywords(schema: &mut Value, ptr: &str) -> Result<()> {
             return fail(ptr, format!("schema keyword `{key}` is not understood"));
         }
     }
+    // A constraint needs a type to constrain: progenitor cannot generate `{format: int32,
+    // maximum: 100}` without one (it stops on it), and guessing would decide the Rust type.
+    const TYPED_ONLY: &[&str] = &[
+        "format",
+        "pattern",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "minLength",
+        "maxLength",
+        "multipleOf",
+        "minItems",
+        "maxItems",
+        "uniqueItems",
+    ];
+    let shaped = [
+        "type",
+        "$ref",
+        "allOf",
+        "oneOf",
+        "anyOf",
+        "not",
+        "enum",
+        "properties",
+        "items",
+    ]
+    .iter()
+    .any(|k| obj.contains_key(*k));
+    if !shaped && let Some(k) = TYPED_ONLY.iter().find(|k| obj.contains_key(**k)) {
+        return fail(ptr, format!("`{k}` on a schema without a `type`"));
+    }
     if let Some(t) = obj.get("type")
         && !matches!(
             t.as_str(),
@@ -370,12 +527,69 @@ mod tests {
     use std::collections::BTreeMap;
 
     #[test]
+    fn a_spec_enum_beside_an_overlay_enum_joins_it() {
+        let mut ctx = Ctx::default();
+        let mut s = json!({"type": "string", "enum": ["queued", "paused", null], "$ref": "#/components/schemas/RunStatus"});
+        spec_enum_beside_ref(&mut s, "", &mut ctx).unwrap();
+        assert_eq!(s, json!({"$ref": "#/components/schemas/RunStatus"}));
+        let mut doc = json!({"components": {"schemas": {"RunStatus": {"type": "string", "enum": ["queued", "canceling"],
+            "x-enum-varnames": ["Queued", "Canceling"], "x-deck-aliases": {"cancelling": "canceling"}}}}});
+        ctx.enum_additions
+            .get_mut("RunStatus")
+            .unwrap()
+            .push(json!("cancelling"));
+        apply_enum_additions(&mut doc, &ctx.enum_additions);
+        let run_status = &doc["components"]["schemas"]["RunStatus"];
+        assert_eq!(run_status["enum"], json!(["queued", "canceling", "paused"]));
+        assert_eq!(
+            run_status["x-enum-varnames"],
+            json!(["Queued", "Canceling", null])
+        );
+    }
+
+    #[test]
+    fn marked_strings_become_resource_ids() {
+        let mut ctx = Ctx::default();
+        let mut id = json!({"type": "string", "x-deck-id": "TaskRunId"});
+        resource_ids(&mut id, "/a", &mut ctx).unwrap();
+        assert_eq!(id, json!({"$ref": "#/components/schemas/TaskRunId"}));
+        let mut nullable = json!({"type": "string", "nullable": true, "description": "d", "x-deck-id": "TaskRunId"});
+        resource_ids(&mut nullable, "/b", &mut ctx).unwrap();
+        assert_eq!(
+            nullable,
+            json!({"description": "d", "allOf": [{"$ref": "#/components/schemas/TaskRunId"}], "nullable": true})
+        );
+        assert_eq!(ctx.new_components["TaskRunId"]["x-deck-id"], true);
+        let mut list =
+            json!({"type": "array", "items": {"type": "string"}, "x-deck-id": "SourceId"});
+        resource_ids(&mut list, "/l", &mut ctx).unwrap();
+        assert_eq!(
+            list,
+            json!({"type": "array", "items": {"type": "string", "x-deck-id": "SourceId"}})
+        );
+        let mut number = json!({"type": "integer", "x-deck-id": "TaskRunId"});
+        resource_ids(&mut number, "/c", &mut ctx).unwrap();
+        assert_eq!(number, json!({"type": "integer"}));
+        assert_eq!(ctx.notes.len(), 1);
+    }
+
+    #[test]
+    fn constraints_without_a_type_are_refused() {
+        let mut untyped = json!({"format": "int32", "maximum": 100});
+        let err = check_keywords(&mut untyped, "/p").unwrap_err();
+        assert_eq!(err.pointer, "/p");
+        assert!(err.message.contains("without a `type`"), "{err}");
+        check_keywords(&mut json!({"type": "integer", "format": "int32"}), "").unwrap();
+        check_keywords(&mut json!({"description": "any"}), "").unwrap();
+    }
+
+    #[test]
     fn ref_siblings_become_all_of() {
-        let mut s = json!({"$ref": "#/components/schemas/A", "description": "d"});
+        let mut s = json!({"$ref": "#/components/schemas/A", "description": "d", "nullable": true});
         ref_siblings_to_all_of(&mut s, "").unwrap();
         assert_eq!(
             s,
-            json!({"allOf": [{"$ref": "#/components/schemas/A"}], "description": "d"})
+            json!({"allOf": [{"$ref": "#/components/schemas/A"}], "description": "d", "nullable": true})
         );
         let mut bare = json!({"$ref": "#/components/schemas/A"});
         ref_siblings_to_all_of(&mut bare, "").unwrap();

@@ -7,7 +7,10 @@ pub mod dispatch;
 pub mod enums;
 pub mod events;
 pub mod httpmock;
+pub mod ids;
 pub mod pages;
+pub mod response;
+pub mod secrets;
 pub mod sends;
 pub mod types;
 
@@ -16,24 +19,64 @@ use proc_macro2::TokenStream;
 use serde_json::Value;
 use syn::{Item, ItemMod};
 
-/// Every rule, in order, on the generated client.
+/// Every rule, in order, on the generated client. A rule that does not find the shape it
+/// expects fails naming itself (`rule pages::pagination: …`) and what it looked for.
 pub fn apply(file: &mut syn::File, doc: &Value, open_enums: &[OpenEnum]) -> Result<(), String> {
-    enums::emit_open_enums(file, open_enums)?;
-    types::int_or_string_fields(file, doc)?;
-    types::redacted_debug(file, doc)?;
-    types::non_exhaustive_types(file)?;
-    types::json_schema_derives(file)?;
-    types::empty_is_null_fields(file, doc)?;
-    events::typed_event_data(file, doc)?;
-    sends::private_client_constructors(file)?;
-    sends::drop_api_version_header(file)?;
-    sends::builder_options(file)?;
+    let rule = |name: &str, result: Result<(), String>| {
+        result.map_err(|e| format!("post-processing rule `{name}`: {e}"))
+    };
+    rule(
+        "enums::emit_open_enums",
+        enums::emit_open_enums(file, open_enums),
+    )?;
+    rule("ids::emit_resource_ids", ids::emit_resource_ids(file, doc))?;
+    rule(
+        "types::int_or_string_fields",
+        types::int_or_string_fields(file, doc),
+    )?;
+    rule("types::redacted_debug", types::redacted_debug(file, doc))?;
+    rule(
+        "types::non_exhaustive_types",
+        types::non_exhaustive_types(file),
+    )?;
+    rule(
+        "types::json_schema_derives",
+        types::json_schema_derives(file),
+    )?;
+    rule(
+        "types::empty_is_null_fields",
+        types::empty_is_null_fields(file, doc),
+    )?;
+    rule(
+        "events::typed_event_data",
+        events::typed_event_data(file, doc),
+    )?;
+    rule(
+        "sends::private_client_constructors",
+        sends::private_client_constructors(file),
+    )?;
+    rule(
+        "sends::drop_api_version_header",
+        sends::drop_api_version_header(file),
+    )?;
+    rule("sends::builder_options", sends::builder_options(file))?;
     // Pagination copies the builders' fields (options included), so it runs before `send` is
     // rewritten but after the options field exists.
-    pages::pagination(file, doc)?;
+    rule("pages::pagination", pages::pagination(file, doc))?;
     // The dispatcher calls the builders' setters and `send`, whatever `send` has become.
-    dispatch::operation_dispatch(file, doc)?;
-    sends::send_through_transport(file)?;
+    rule(
+        "dispatch::operation_dispatch",
+        dispatch::operation_dispatch(file, doc),
+    )?;
+    rule(
+        "sends::send_through_transport",
+        sends::send_through_transport(file),
+    )?;
+    rule(
+        "response::own_response_value",
+        response::own_response_value(file),
+    )?;
+    rule("secrets::secret_fields", secrets::secret_fields(file, doc))?;
     Ok(())
 }
 

@@ -1,7 +1,6 @@
 //! Pagination, derived from the spec: every list operation whose response is Deck's cursor page.
 
 use super::key;
-use crate::normalize::component_ref;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::Value;
@@ -53,9 +52,8 @@ pub fn page_operations(doc: &Value) -> Vec<PageOperation> {
             continue;
         }
         let Some(page) = op
-            .pointer("/responses/200/content/application~1json/schema/$ref")
-            .and_then(Value::as_str)
-            .and_then(component_ref)
+            .pointer("/responses/200/content/application~1json/schema")
+            .and_then(crate::normalize::schema_component)
         else {
             continue;
         };
@@ -63,9 +61,8 @@ pub fn page_operations(doc: &Value) -> Vec<PageOperation> {
             continue;
         };
         let Some(item_type) = props
-            .pointer("/data/items/$ref")
-            .and_then(Value::as_str)
-            .and_then(component_ref)
+            .pointer("/data/items")
+            .and_then(crate::normalize::schema_component)
         else {
             continue;
         };
@@ -211,6 +208,8 @@ fn page_impl(
                 self.into_paginator().collect_all().await
             }
         }
+
+        impl crate::ext::sealed::Sealed for #query {}
 
         impl crate::ext::PageQuery for #query {
             type Item = types::#item;

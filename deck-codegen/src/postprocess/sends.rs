@@ -193,8 +193,8 @@ pub fn builder_options(file: &mut syn::File) -> Result<(), String> {
             .push(parse_quote!(options: ::std::default::Default::default()));
         imp.items.push(parse_quote! {
             /// Per-call options: your own idempotency key, a timeout, a retry policy (see
-            /// [`RequestOptions`](crate::RequestOptions)). They apply to every page when the
-            /// call is paginated.
+            /// [`RequestOptions`](crate::RequestOptions)). On a list operation they apply to each
+            /// page request its paginator makes.
             pub fn with_options(mut self, options: crate::client::RequestOptions) -> Self {
                 self.options = options;
                 self

@@ -104,13 +104,10 @@ impl Surface {
                 None => lines.push(format!("webhook {name}: {}", hook.payload)),
             }
         }
+        // Deck's schema name is left out: a rendition of the same API under other schema names
+        // renders the same surface (`openapi/README.md` maps the names).
         for (name, def) in &self.types {
-            let deck = def
-                .deck_name
-                .as_ref()
-                .map(|d| format!(" (Deck: {d})"))
-                .unwrap_or_default();
-            lines.push(format!("type {name}: {}{deck}", def.kind.describe()));
+            lines.push(format!("type {name}: {}", def.kind.describe()));
             match &def.kind {
                 Kind::Struct(fields) => {
                     for (wire, f) in fields {

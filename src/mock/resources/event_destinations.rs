@@ -96,6 +96,7 @@ pub(crate) async fn create(
             events,
             config,
             secret,
+            previous_secret: None,
             headers: signing.headers.unwrap_or_default(),
             created_at: now,
             updated_at: now,
@@ -158,8 +159,11 @@ pub(crate) async fn update(
         if let Some(config) = config {
             destination.config = config;
         }
-        if let Some(secret) = signing.secret {
-            destination.secret = Some(secret);
+        if let Some(secret) = signing.secret
+            && destination.secret.as_ref() != Some(&secret)
+        {
+            // The old secret keeps verifying for 24 h (deliveries carry both signatures).
+            destination.previous_secret = destination.secret.replace(secret).map(|old| (old, now));
         }
         if let Some(headers) = signing.headers {
             destination.headers = headers;

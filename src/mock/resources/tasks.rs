@@ -10,7 +10,7 @@ use crate::mock::resources::sessions::session_not_found;
 use crate::mock::resources::sources::source_not_found;
 use crate::mock::resources::task_runs::run_reply;
 use crate::mock::routes::{Query, RequestId, Write};
-use crate::mock::state::{Run, Shared, Status, Task, World, new_id, ts};
+use crate::mock::state::{Run, Session, Shared, Status, Task, World, new_id, ts};
 use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -29,11 +29,27 @@ pub(crate) async fn list(
     let agent_id = q.one("agent_id");
     let status = q.one("status").map(str::to_ascii_lowercase);
     let world = shared.lock();
+    // A cursor names the last task of its page. Deleted since, that task is still known (tasks
+    // stay in `world.tasks`): the list goes on after where it stood (newest first), so a cursor
+    // survives deletes, as Deck's opaque cursors are expected to.
     let start = match pagination::cursor(&q, &rid, |id| {
-        let &t = world.task_index.get(id)?;
-        world.task_order.iter().position(|&x| x == t)
+        let t = match world.task_index.get(id) {
+            Some(&t) => t,
+            None => world.tasks.iter().position(|task| task.id == id)?,
+        };
+        let order = &world.task_order;
+        Some(match order.iter().position(|&x| x == t) {
+            Some(p) => p + 1,
+            None => {
+                let at = world.tasks[t].created_at;
+                order
+                    .iter()
+                    .position(|&x| world.tasks[x].created_at < at)
+                    .unwrap_or(order.len())
+            }
+        })
     }) {
-        Ok(position) => position.map_or(0, |p| p + 1),
+        Ok(position) => position.unwrap_or(0),
         Err(reply) => return reply,
     };
     let matching = world.task_order[start..]
@@ -295,14 +311,29 @@ fn run_task(world: &mut World, task_id: &str, body: JsonBody, rid: &str) -> Answ
     let fail = flag("fail").unwrap_or(false);
 
     let now = world.tick();
+    let id = new_id(&mut world.rng, "trun");
+    // Deck starts a session for a run that names none; the run answers its `session_id`.
+    let session_id = match session_id {
+        Some(id) => id,
+        None => {
+            let session = Session {
+                id: new_id(&mut world.rng, "sess"),
+                created_at: now,
+                ended_at: None,
+            };
+            let id = session.id.clone();
+            world.sessions.insert(session);
+            id
+        }
+    };
     let run = Run {
-        id: new_id(&mut world.rng, "trun"),
+        id,
         task: t,
         agent_id: world.tasks[t].agent_id.clone(),
         status: Status::Queued,
         result: None,
         credential_id,
-        session_id,
+        session_id: Some(session_id),
         source_id,
         workflow_id: None,
         runtime_ms: None,

@@ -1,4 +1,5 @@
-//! `/test`: whether the API key works. MockDeck answers as a test environment.
+//! `/test`: whether the API key works. Answered as Deck does (`environment: live`: Deck has no
+//! test environment, and MockDeck invents none).
 
 use crate::mock::reply::Reply;
 use crate::mock::routes::RequestId;
@@ -9,6 +10,6 @@ use serde_json::json;
 pub(crate) async fn test_api_key(Extension(RequestId(rid)): Extension<RequestId>) -> Reply {
     Reply::json(
         StatusCode::OK,
-        json!({"status": "ready", "environment": "test", "request_id": rid}),
+        json!({"status": "ready", "environment": "live", "request_id": rid}),
     )
 }

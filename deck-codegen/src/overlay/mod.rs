@@ -19,6 +19,10 @@
 //! 100: every paginator would ask for pages the server refuses). The [`Report`] lists them too,
 //! and `spec diff` reports the ones the new spec brings.
 
+mod position;
+
+pub use position::{Position, operations_by_route};
+
 use serde_json::{Map, Value};
 use serde_json_path::JsonPath;
 use std::fmt;
@@ -50,6 +54,12 @@ pub struct Action {
     /// The action's `x-` extensions (the vendored overlay's `x-expect` lists the surface lines
     /// the action must produce; its tests check them).
     pub extensions: Map<String, Value>,
+    /// `x-deck-operation`: the operation's route (`GET /agents/{}`), used when `target` selects
+    /// nothing (an operation without Deck's `operationId`, or under another one).
+    pub route: Option<String>,
+    /// `x-deck-at`: the positions under each selected node the update applies to (a string, or a
+    /// list whose places are all taken).
+    pub at: Vec<Position>,
     path: JsonPath,
 }
 
@@ -90,6 +100,13 @@ pub struct ActionReport {
     pub matched: usize,
     /// Values the spec sets that the update replaced, in document order.
     pub overrides: Vec<Override>,
+    /// Why the action was not applied although its target matched (its update refers to a type
+    /// the spec lacks, or names a type another already holds); `None` when it was applied.
+    pub skipped: Option<String>,
+    /// A naming action that found nothing while another action gave the same name (a fallback
+    /// position, or the primary one where a fallback found the type): nothing was lost, so it is
+    /// not reported.
+    pub covered: bool,
 }
 
 /// A value of the spec an `update` replaced with a different one.
@@ -111,12 +128,16 @@ pub struct Report {
 }
 
 impl Report {
-    /// Actions whose target selected nothing.
+    /// Actions that did not apply: their target selected nothing, or they were skipped (see
+    /// [`ActionReport::skipped`]). What they would have typed falls back to Deck's plain shapes.
     pub fn dangling(&self) -> impl Iterator<Item = &ActionReport> {
-        self.actions.iter().filter(|a| a.matched == 0)
+        self.actions
+            .iter()
+            .filter(|a| (a.matched == 0 || a.skipped.is_some()) && !a.covered)
     }
 
-    /// One line per dangling action, naming its target (empty when none dangles).
+    /// One line per action that did not apply, naming its target and why (empty when all
+    /// applied).
     pub fn dangling_messages(&self) -> Vec<String> {
         self.dangling()
             .map(|a| {
@@ -125,10 +146,16 @@ impl Report {
                     .as_deref()
                     .map(|d| format!(" ({d})"))
                     .unwrap_or_default();
-                format!(
-                    "overlay action {} matches nothing in the spec: target `{}`{what}",
-                    a.index, a.target
-                )
+                match &a.skipped {
+                    Some(why) => format!(
+                        "overlay action {} skipped: {why}: target `{}`{what}",
+                        a.index, a.target
+                    ),
+                    None => format!(
+                        "overlay action {} matches nothing in the spec: target `{}`{what}",
+                        a.index, a.target
+                    ),
+                }
             })
             .collect()
     }
@@ -187,6 +214,51 @@ impl Overlay {
             let Some(obj) = raw.as_object() else {
                 return err(ptr, "an action must be an object");
             };
+            let route = match obj.get("x-deck-operation") {
+                None => None,
+                Some(Value::String(r))
+                    if r.split_once(' ').is_some_and(|(m, p)| {
+                        crate::normalize::HTTP_METHODS.contains(&m.to_ascii_lowercase().as_str())
+                            && p.starts_with('/')
+                    }) =>
+                {
+                    Some(r.clone())
+                }
+                Some(_) => {
+                    return err(
+                        format!("{ptr}/x-deck-operation"),
+                        "expected `METHOD /path` (e.g. `GET /agents/{agent_id}`)",
+                    );
+                }
+            };
+            let at = match obj.get("x-deck-at") {
+                None => Vec::new(),
+                Some(Value::String(text)) => {
+                    vec![Position::parse(text).or_else(|e| err(format!("{ptr}/x-deck-at"), e))?]
+                }
+                Some(Value::Array(list)) if !list.is_empty() => {
+                    let mut out = Vec::new();
+                    for (i, text) in list.iter().enumerate() {
+                        let Some(text) = text.as_str() else {
+                            return err(
+                                format!("{ptr}/x-deck-at/{i}"),
+                                "expected a position string",
+                            );
+                        };
+                        out.push(
+                            Position::parse(text)
+                                .or_else(|e| err(format!("{ptr}/x-deck-at/{i}"), e))?,
+                        );
+                    }
+                    out
+                }
+                Some(_) => {
+                    return err(
+                        format!("{ptr}/x-deck-at"),
+                        "expected a position string or a non-empty list of them",
+                    );
+                }
+            };
             for key in obj.keys() {
                 if !matches!(key.as_str(), "target" | "description" | "update" | "remove")
                     && !key.starts_with("x-")
@@ -220,6 +292,8 @@ impl Overlay {
             actions.push(Action {
                 index,
                 extensions,
+                route,
+                at,
                 target: target.to_string(),
                 description: obj
                     .get("description")
@@ -237,17 +311,19 @@ impl Overlay {
         })
     }
 
-    /// Applies every action to `doc`, in order.
+    /// Applies every action to `doc`, in order. An action applies where it fits and is reported
+    /// where it does not (nothing selected; an update referring to a type the spec lacks; a type
+    /// name another type holds): the overlay is written for one version of Deck's spec and
+    /// applied to any.
     pub fn apply(&self, doc: &mut Value) -> Result<Report, OverlayError> {
         let mut report = Report::default();
         for action in &self.actions {
-            let mut pointers: Vec<String> = action
-                .path
-                .query_located(doc)
-                .iter()
-                .map(|node| node.location().to_json_pointer())
-                .collect();
+            let mut pointers = action.select(doc);
             let mut overrides = Vec::new();
+            if pointers.is_empty() {
+                report.actions.push(action.report(0, overrides, None));
+                continue;
+            }
             if action.remove {
                 // Deepest and last first, so removing one node never moves another.
                 pointers.sort_by(|a, b| b.cmp(a));
@@ -256,10 +332,32 @@ impl Overlay {
                 }
                 report
                     .actions
-                    .push(action.report(pointers.len(), overrides));
+                    .push(action.report(pointers.len(), overrides, None));
                 continue;
             }
             let update = action.update.as_ref().expect("checked by parse");
+            if let Some(missing) = unresolved_ref(doc, update) {
+                let why = format!("its update refers to `{missing}`, which the spec lacks");
+                report
+                    .actions
+                    .push(action.report(pointers.len(), overrides, Some(why)));
+                continue;
+            }
+            if let Some(name) = update.get("x-deck-name").and_then(Value::as_str) {
+                // A name names one type: the first place the action found (its target may
+                // select several operations, say every error response).
+                pointers.truncate(1);
+                let conflicts: Vec<String> = pointers
+                    .iter()
+                    .filter_map(|p| name_conflict(doc, p, name))
+                    .collect();
+                if let Some(why) = conflicts.into_iter().next() {
+                    report
+                        .actions
+                        .push(action.report(pointers.len(), overrides, Some(why)));
+                    continue;
+                }
+            }
             for pointer in &pointers {
                 let node = doc.pointer_mut(pointer).expect("a path the query returned");
                 match (node, update) {
@@ -285,20 +383,161 @@ impl Overlay {
             }
             report
                 .actions
-                .push(action.report(pointers.len(), overrides));
+                .push(action.report(pointers.len(), overrides, None));
+        }
+        // A name is given once: a naming action that did not apply is covered when another one
+        // gave the same name.
+        let named: Vec<&Value> = self
+            .actions
+            .iter()
+            .zip(&report.actions)
+            .filter(|(_, r)| r.matched > 0 && r.skipped.is_none())
+            .filter_map(|(a, _)| a.update.as_ref()?.get("x-deck-name"))
+            .collect();
+        for (action, r) in self.actions.iter().zip(report.actions.iter_mut()) {
+            let name = action.update.as_ref().and_then(|u| u.get("x-deck-name"));
+            let only_a_name = action
+                .update
+                .as_ref()
+                .and_then(Value::as_object)
+                .is_some_and(|u| u.len() == 1);
+            if r.matched == 0 && only_a_name && name.is_some_and(|n| named.contains(&n)) {
+                r.covered = true;
+            }
         }
         Ok(report)
     }
 }
 
+/// The first `$ref` in `update` that does not resolve in `doc`. A schema reference resolves to a
+/// component, to a type the overlay named (`x-deck-name`, which the normaliser gives the
+/// component), or to a component the update itself adds.
+fn unresolved_ref(doc: &Value, update: &Value) -> Option<String> {
+    let mut refs = Vec::new();
+    collect_refs(update, &mut refs);
+    let schemas = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object);
+    refs.into_iter().find(|reference| {
+        if let Some(name) = reference.strip_prefix("#/components/schemas/") {
+            let name = name.split('/').next().unwrap_or(name);
+            let in_doc = schemas.is_some_and(|s| {
+                s.contains_key(name)
+                    || s.values()
+                        .any(|c| c.get("x-deck-name").and_then(Value::as_str) == Some(name))
+            });
+            let added = update.get(name).is_some();
+            !(in_doc || added || named_anywhere(doc, name))
+        } else {
+            reference
+                .strip_prefix('#')
+                .is_none_or(|p| doc.pointer(p).is_none())
+        }
+    })
+}
+
+fn collect_refs(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(obj) => {
+            for (k, v) in obj {
+                match (k.as_str(), v) {
+                    ("$ref", Value::String(r)) => out.push(r.clone()),
+                    _ => collect_refs(v, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
+        _ => {}
+    }
+}
+
+/// Whether an inline schema anywhere carries `x-deck-name: name` (it becomes a component).
+fn named_anywhere(value: &Value, name: &str) -> bool {
+    match value {
+        Value::Object(obj) => {
+            obj.get("x-deck-name").and_then(Value::as_str) == Some(name)
+                || obj.values().any(|v| named_anywhere(v, name))
+        }
+        Value::Array(items) => items.iter().any(|v| named_anywhere(v, name)),
+        _ => false,
+    }
+}
+
+/// Why naming the schema at `pointer` `name` would clash: it already has another SDK name, or
+/// another component holds or was given the name.
+fn name_conflict(doc: &Value, pointer: &str, name: &str) -> Option<String> {
+    let node = doc.pointer(pointer)?;
+    if let Some(existing) = node.get("x-deck-name").and_then(Value::as_str)
+        && existing != name
+    {
+        return Some(format!(
+            "the type at `{pointer}` is already named `{existing}`, not `{name}`"
+        ));
+    }
+    let schemas = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)?;
+    let own = pointer
+        .strip_prefix("/components/schemas/")
+        .filter(|rest| !rest.contains('/'))
+        .map(|n| n.replace("~1", "/").replace("~0", "~"));
+    schemas.iter().find_map(|(other, schema)| {
+        if own.as_deref() == Some(other.as_str()) {
+            return None;
+        }
+        let given = schema.get("x-deck-name").and_then(Value::as_str);
+        let holds = given == Some(name) || (other == name && given.is_none_or(|g| g == name));
+        holds.then(|| format!("`{name}` already names the type at `/components/schemas/{other}`"))
+    })
+}
+
 impl Action {
-    fn report(&self, matched: usize, overrides: Vec<Override>) -> ActionReport {
+    /// The nodes the action applies to: its `target`'s (or, when that selects nothing, the
+    /// operations at its `x-deck-operation` route), narrowed by its `x-deck-at` position.
+    fn select(&self, doc: &Value) -> Vec<String> {
+        let mut pointers: Vec<String> = self
+            .path
+            .query_located(doc)
+            .iter()
+            .map(|node| node.location().to_json_pointer())
+            .collect();
+        if pointers.is_empty()
+            && let Some(route) = &self.route
+        {
+            pointers = operations_by_route(doc, route);
+        }
+        if !self.at.is_empty() {
+            let mut narrowed: Vec<String> = Vec::new();
+            for at in &self.at {
+                for p in &pointers {
+                    for found in at.resolve(doc, p) {
+                        if !narrowed.contains(&found) {
+                            narrowed.push(found);
+                        }
+                    }
+                }
+            }
+            pointers = narrowed;
+        }
+        pointers
+    }
+}
+
+impl Action {
+    fn report(
+        &self,
+        matched: usize,
+        overrides: Vec<Override>,
+        skipped: Option<String>,
+    ) -> ActionReport {
         ActionReport {
             index: self.index,
             target: self.target.clone(),
             description: self.description.clone(),
             matched,
             overrides,
+            skipped,
+            covered: false,
         }
     }
 }
@@ -372,7 +611,8 @@ mod tests {
     fn update_merges_into_every_selected_object() {
         let mut doc = json!({"components": {"schemas": {
             "A": {"properties": {"status": {"type": "string", "description": "d"}}},
-            "B": {"properties": {"status": {"type": "string"}}}
+            "B": {"properties": {"status": {"type": "string"}}},
+            "S": {"type": "string", "enum": ["a"]}
         }}});
         let report = overlay(json!([{
             "target": "$.components.schemas[*].properties.status",
@@ -385,6 +625,117 @@ mod tests {
             doc["components"]["schemas"]["A"]["properties"]["status"],
             json!({"type": "string", "description": "d", "$ref": "#/components/schemas/S", "x-a": {"b": 1}})
         );
+    }
+
+    #[test]
+    fn an_update_referring_to_a_type_the_spec_lacks_is_skipped_and_reported() {
+        let mut doc =
+            json!({"components": {"schemas": {"Source": {"properties": {"website": {}}}}}});
+        let before = doc.clone();
+        let report = overlay(json!([{
+            "target": "$.components.schemas.Source.properties.website",
+            "update": {"$ref": "#/components/schemas/SourceWebsite"}
+        }, {
+            "target": "$.components.schemas",
+            "update": {"Status": {"type": "string", "enum": ["a"]}, "Holder": {"$ref": "#/components/schemas/Status"}}
+        }, {
+            "target": "$.components.schemas.Source",
+            "update": {"x-deck-name": "Website"}
+        }, {
+            "target": "$.components.schemas.Source.properties.website",
+            "update": {"$ref": "#/components/schemas/Website"}
+        }]))
+        .apply(&mut doc)
+        .unwrap();
+        assert_eq!(report.actions[0].matched, 1);
+        let messages = report.dangling_messages();
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(
+            messages[0].contains("`#/components/schemas/SourceWebsite`, which the spec lacks"),
+            "{messages:?}"
+        );
+        assert_eq!(
+            doc["components"]["schemas"]["Source"]["properties"]["website"],
+            json!({"$ref": "#/components/schemas/Website"})
+        );
+        assert_ne!(doc, before);
+    }
+
+    #[test]
+    fn a_name_another_type_holds_is_skipped_and_reported() {
+        let mut doc = json!({"components": {"schemas": {"A": {}, "B": {}, "Agent": {}}}});
+        let report = overlay(json!([
+            {"target": "$.components.schemas.A", "update": {"x-deck-name": "Agent"}},
+            {"target": "$.components.schemas.B", "update": {"x-deck-name": "Thing"}},
+            {"target": "$.components.schemas.B", "update": {"x-deck-name": "Other"}},
+            {"target": "$.components.schemas.Agent", "update": {"x-deck-name": "Agent"}}
+        ]))
+        .apply(&mut doc)
+        .unwrap();
+        let skipped: Vec<usize> = report.dangling().map(|a| a.index).collect();
+        assert_eq!(skipped, [0, 2]);
+        assert_eq!(doc["components"]["schemas"]["B"]["x-deck-name"], "Thing");
+        assert!(
+            doc["components"]["schemas"]["A"]
+                .get("x-deck-name")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn operations_are_found_by_id_then_by_route_and_narrowed_by_position() {
+        let op = |id: Option<&str>| {
+            let mut o = json!({"responses": {"200": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/AgentDto"}}}}}});
+            if let Some(id) = id {
+                o["operationId"] = json!(id);
+            }
+            o
+        };
+        let actions = json!([
+            {"target": "$.paths[*][?@.operationId == 'getAgent']", "x-deck-operation": "GET /agents/{agent_id}",
+             "update": {"x-deck-name": "getAgent"}},
+            {"target": "$.paths[*][?@['x-deck-name'] == 'getAgent']", "x-deck-at": "response/@type",
+             "update": {"x-deck-name": "Agent"}}
+        ]);
+        for (path, id) in [
+            ("/agents/{agent_id}", Some("getAgent")),
+            ("/agents/{id}", None),
+            ("/agents/{id}", Some("Agents_Get")),
+        ] {
+            let mut doc = json!({"paths": {path: {"get": op(id)}}, "components": {"schemas": {"AgentDto": {"type": "object"}}}});
+            let report = overlay(actions.clone()).apply(&mut doc).unwrap();
+            assert_eq!(
+                report.dangling_messages(),
+                Vec::<String>::new(),
+                "{path} {id:?}"
+            );
+            assert_eq!(
+                doc["components"]["schemas"]["AgentDto"]["x-deck-name"],
+                "Agent"
+            );
+        }
+        let bad = Overlay::parse(
+            &json!({"overlay": "1.0.0", "info": {"title": "t", "version": "1"},
+            "actions": [{"target": "$", "x-deck-at": "nowhere", "update": {}}]})
+            .to_string(),
+        )
+        .unwrap_err();
+        assert_eq!(bad.pointer, "/actions/0/x-deck-at");
+    }
+
+    #[test]
+    fn a_naming_action_another_one_covers_is_not_reported() {
+        let mut doc = json!({"components": {"schemas": {"A": {}}}});
+        let report = overlay(json!([
+            {"target": "$.components.schemas.Gone", "update": {"x-deck-name": "Thing"}},
+            {"target": "$.components.schemas.A", "update": {"x-deck-name": "Thing"}},
+            {"target": "$.components.schemas.Missing", "update": {"x-deck-name": "Other"}}
+        ]))
+        .apply(&mut doc)
+        .unwrap();
+        let reported: Vec<usize> = report.dangling().map(|a| a.index).collect();
+        assert_eq!(reported, [2]);
+        assert!(report.actions[0].covered);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Errors: the one type every call returns, [`Error`], and the body of Deck's error responses.
 
+use crate::client::IdempotencyKey;
 use crate::types::{ErrorDetail, ErrorEnvelope, RunStatus, ValidationProblem};
 use bytes::Bytes;
 use reqwest::StatusCode;
@@ -8,6 +9,13 @@ use serde::{Deserialize, Deserializer};
 use std::collections::HashMap;
 use std::fmt;
 use std::time::Duration;
+
+mod bounded;
+mod json_path;
+
+pub(crate) use bounded::truncate;
+use bounded::{Bounded, BoundedHeaders, Capped};
+use json_path::json_path_at;
 
 /// `Result` with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -137,9 +145,12 @@ pub enum ErrorKind {
     OtherStatus,
     /// The request could not be built or was refused before sending.
     InvalidRequest,
-    /// Connection, TLS or per-attempt timeout failure: no complete response.
+    /// No complete response: the connection failed or was cut, a TLS or DNS failure. (A
+    /// response that did not come in time is [`Timeout`](Self::Timeout).)
     Transport,
-    /// The call ran out of time (its overall limit, attempts and waits included).
+    /// Something did not finish in time: the whole call ([`Error::Timeout`]), one attempt
+    /// ([`Error::AttemptTimeout`]), or a silence longer than the read timeout
+    /// ([`Error::Transport`] whose source `is_timeout()`).
     Timeout,
     /// The response body was larger than the client's limit.
     ResponseTooLarge,
@@ -147,7 +158,8 @@ pub enum ErrorKind {
     Redirect,
     /// A successful response whose body did not decode.
     Decode,
-    /// A paginated list misbehaved (a repeated cursor).
+    /// A paginated list misbehaved: a repeated cursor, `has_more` without a cursor, too many
+    /// empty pages in a row, or the task fetching pages ahead failed.
     Pagination,
     /// Waiting for a task run ran out of time.
     WaitTimeout,
@@ -164,6 +176,7 @@ pub struct ApiError {
     headers: HeaderMap,
     body: ErrorBody,
     attempts: u32,
+    idempotency_key: Option<IdempotencyKey>,
 }
 
 impl ApiError {
@@ -174,12 +187,23 @@ impl ApiError {
             headers,
             body,
             attempts: 1,
+            idempotency_key: None,
         }
     }
 
     pub(crate) fn after_attempts(mut self, attempts: u32) -> Self {
         self.attempts = attempts;
         self
+    }
+
+    pub(crate) fn with_idempotency_key(mut self, key: Option<IdempotencyKey>) -> Self {
+        self.idempotency_key = key;
+        self
+    }
+
+    /// The `Idempotency-Key` the failed write was sent with (see [`Error::idempotency_key`]).
+    pub fn idempotency_key(&self) -> Option<&IdempotencyKey> {
+        self.idempotency_key.as_ref()
     }
 
     /// The HTTP status.
@@ -271,76 +295,7 @@ impl fmt::Debug for ApiError {
     }
 }
 
-/// Headers for `Debug`: the first 32, values cut to 200 characters.
-struct BoundedHeaders<'a>(&'a HeaderMap);
-
-impl fmt::Debug for BoundedHeaders<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const SHOWN: usize = 32;
-        let mut map = f.debug_map();
-        for (name, value) in self.0.iter().take(SHOWN) {
-            let value = truncate(&String::from_utf8_lossy(value.as_bytes()), 200);
-            map.entry(&name.as_str(), &value);
-        }
-        if self.0.len() > SHOWN {
-            map.entry(&"…", &format!("{} more", self.0.len() - SHOWN));
-        }
-        map.finish()
-    }
-}
-
-/// `Debug` of a value, cut after `.1` bytes.
-struct Bounded<'a, T>(&'a T, usize);
-
-impl<T: fmt::Debug> fmt::Debug for Bounded<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = Capped::new(self.1);
-        let whole = if f.alternate() {
-            fmt::write(&mut out, format_args!("{:#?}", self.0))
-        } else {
-            fmt::write(&mut out, format_args!("{:?}", self.0))
-        }
-        .is_ok();
-        f.write_str(&out.text)?;
-        if !whole {
-            f.write_str("…")?;
-        }
-        Ok(())
-    }
-}
-
-/// A `fmt::Write` that keeps at most `max` bytes and then refuses more (which stops the
-/// formatting early, so a huge value is never rendered whole).
-struct Capped {
-    text: String,
-    max: usize,
-}
-
-impl Capped {
-    fn new(max: usize) -> Self {
-        Capped {
-            text: String::new(),
-            max,
-        }
-    }
-}
-
-impl fmt::Write for Capped {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let room = self.max - self.text.len();
-        if s.len() <= room {
-            self.text.push_str(s);
-            return Ok(());
-        }
-        let mut end = room;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        self.text.push_str(&s[..end]);
-        self.max = self.text.len();
-        Err(fmt::Error)
-    }
-}
+impl std::error::Error for ApiError {}
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -504,33 +459,43 @@ pub enum Error {
     /// The request was refused before it was sent (a missing parameter, an invalid value, an
     /// idempotency key over 256 characters).
     InvalidRequest(String),
-    /// No complete response: connection refused or reset, TLS failure, a body cut off, an
-    /// attempt over its time limit.
+    /// No complete response: connection refused or reset, a TLS or DNS failure, a body cut
+    /// off, a silence longer than the read timeout (that one is [`ErrorKind::Timeout`]).
+    #[non_exhaustive]
     Transport {
         /// What failed.
         source: reqwest::Error,
         /// Attempts made.
         attempts: u32,
+        /// The key the write was sent with (see [`Error::idempotency_key`]).
+        idempotency_key: Option<IdempotencyKey>,
     },
     /// The call ran past its overall limit ([`RetryPolicy::deadline`](crate::RetryPolicy::deadline)),
     /// with an attempt in flight, waiting to retry, or waiting for the client's rate limiter.
+    #[non_exhaustive]
     Timeout {
         /// The limit that was reached.
         after: Duration,
         /// Attempts started (0 when the call never got past the rate limiter).
         attempts: u32,
+        /// The key the write was sent with (see [`Error::idempotency_key`]).
+        idempotency_key: Option<IdempotencyKey>,
     },
     /// The last attempt ran past the per-attempt limit
     /// ([`ClientBuilder::attempt_timeout`](crate::ClientBuilder::attempt_timeout),
     /// [`RequestOptions::timeout`](crate::RequestOptions::timeout)), the attempts before it
     /// (if any) having failed too.
+    #[non_exhaustive]
     AttemptTimeout {
         /// The per-attempt limit.
         limit: Duration,
         /// Attempts started, each cut at `limit` or failed otherwise.
         attempts: u32,
+        /// The key the write was sent with (see [`Error::idempotency_key`]).
+        idempotency_key: Option<IdempotencyKey>,
     },
     /// The response body was larger than the client's limit; it was not read further.
+    #[non_exhaustive]
     ResponseTooLarge {
         /// The limit in bytes.
         limit: u64,
@@ -539,6 +504,7 @@ pub enum Error {
     },
     /// The server answered with a redirect; the client follows none (Deck's API does not
     /// redirect, and following could carry a write's body to another origin).
+    #[non_exhaustive]
     Redirect {
         /// The 3xx status.
         status: StatusCode,
@@ -547,21 +513,24 @@ pub enum Error {
     },
     /// A successful response that did not decode into the expected type.
     Decode(Box<DecodeError>),
-    /// A paginated list repeated a cursor; the stream stopped instead of looping.
+    /// A paginated list misbehaved (a repeated cursor, `has_more` without a cursor, too many
+    /// empty pages in a row, the page-fetching task failed); the stream stopped.
     Pagination(String),
     /// [`crate::Client::wait_for_task_run`] ran out of time.
+    #[non_exhaustive]
     WaitTimeout {
         /// The run being waited for.
-        run_id: String,
-        /// The last status seen.
-        last_status: RunStatus,
+        run_id: crate::types::TaskRunId,
+        /// The last status seen (`None` when no poll was answered in time).
+        last_status: Option<RunStatus>,
         /// How long it waited.
         waited: Duration,
     },
     /// A task run's output is not what the type asked for (see `TaskRun::output_as`).
+    #[non_exhaustive]
     Output {
         /// The run.
-        run_id: String,
+        run_id: crate::types::TaskRunId,
         /// What is wrong.
         message: String,
     },
@@ -573,6 +542,7 @@ impl Error {
         match self {
             Error::Api(e) => e.kind(),
             Error::InvalidRequest(_) => ErrorKind::InvalidRequest,
+            Error::Transport { source, .. } if source.is_timeout() => ErrorKind::Timeout,
             Error::Transport { .. } => ErrorKind::Transport,
             Error::Timeout { .. } | Error::AttemptTimeout { .. } => ErrorKind::Timeout,
             Error::ResponseTooLarge { .. } => ErrorKind::ResponseTooLarge,
@@ -614,6 +584,28 @@ impl Error {
         self.api_error().and_then(ApiError::code)
     }
 
+    /// The `Idempotency-Key` a write was sent with, when the call failed after sending it.
+    ///
+    /// A write that failed this way may still have been carried out by Deck (a timeout, a cut
+    /// connection, a 5xx). Retry it under this key
+    /// ([`RequestOptions::idempotency_key`](crate::RequestOptions::idempotency_key)): Deck
+    /// then replays the first result instead of running the write a second time.
+    pub fn idempotency_key(&self) -> Option<&IdempotencyKey> {
+        match self {
+            Error::Api(e) => e.idempotency_key(),
+            Error::Transport {
+                idempotency_key, ..
+            }
+            | Error::Timeout {
+                idempotency_key, ..
+            }
+            | Error::AttemptTimeout {
+                idempotency_key, ..
+            } => idempotency_key.as_ref(),
+            _ => None,
+        }
+    }
+
     /// How many attempts the call made (0 when it failed before sending).
     pub fn attempts(&self) -> u32 {
         match self {
@@ -632,7 +624,9 @@ impl fmt::Display for Error {
         match self {
             Error::Api(e) => e.fmt(f),
             Error::InvalidRequest(m) => write!(f, "invalid request: {}", truncate(m, 500)),
-            Error::Transport { source, attempts } => {
+            Error::Transport {
+                source, attempts, ..
+            } => {
                 write!(f, "transport error: {source}")?;
                 let mut cause = std::error::Error::source(source);
                 while let Some(s) = cause {
@@ -644,18 +638,24 @@ impl fmt::Display for Error {
                 }
                 Ok(())
             }
-            Error::Timeout { after, attempts: 0 } => write!(
+            Error::Timeout {
+                after, attempts: 0, ..
+            } => write!(
                 f,
                 "the call did not finish within {:.1}s (it was still waiting for the client's \
                  rate limiter; nothing was sent)",
                 after.as_secs_f64()
             ),
-            Error::AttemptTimeout { limit, attempts } => write!(
+            Error::AttemptTimeout {
+                limit, attempts, ..
+            } => write!(
                 f,
                 "the attempt did not finish within {:.1}s ({attempts} attempt(s) started)",
                 limit.as_secs_f64()
             ),
-            Error::Timeout { after, attempts } => write!(
+            Error::Timeout {
+                after, attempts, ..
+            } => write!(
                 f,
                 "the call did not finish within {:.1}s ({attempts} attempt(s) started)",
                 after.as_secs_f64()
@@ -677,11 +677,18 @@ impl fmt::Display for Error {
                 run_id,
                 last_status,
                 waited,
-            } => write!(
-                f,
-                "task run {run_id} still `{last_status}` after waiting {:.1}s",
-                waited.as_secs_f64()
-            ),
+            } => match last_status {
+                Some(status) => write!(
+                    f,
+                    "task run {run_id} still `{status}` after waiting {:.1}s",
+                    waited.as_secs_f64()
+                ),
+                None => write!(
+                    f,
+                    "task run {run_id}: no poll was answered within {:.1}s",
+                    waited.as_secs_f64()
+                ),
+            },
             Error::Output { run_id, message } => {
                 write!(f, "task run {run_id}: {}", truncate(message, 500))
             }
@@ -693,88 +700,11 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Transport { source, .. } => Some(source),
+            Error::Api(e) => Some(e.as_ref()),
             Error::Decode(e) => Some(&e.source),
             _ => None,
         }
     }
-}
-
-/// `s` cut to at most `max` characters, with `…` when cut.
-pub(crate) fn truncate(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.to_string(),
-    }
-}
-
-/// The JSON path (`data[3].runtime_ms`) of the position serde_json reported, found by scanning
-/// the bytes up to it. `None` when the position is outside the input.
-fn json_path_at(bytes: &[u8], line: usize, column: usize) -> Option<String> {
-    if line == 0 {
-        return None;
-    }
-    let mut offset = 0;
-    for _ in 1..line {
-        offset += bytes[offset..].iter().position(|b| *b == b'\n')? + 1;
-    }
-    let end = (offset + column).min(bytes.len());
-
-    enum Frame {
-        Object { key: Option<String> },
-        Array { index: usize },
-    }
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut expecting_key = false;
-    let mut i = 0;
-    while i < end {
-        match bytes[i] {
-            b'{' => {
-                stack.push(Frame::Object { key: None });
-                expecting_key = true;
-            }
-            b'[' => stack.push(Frame::Array { index: 0 }),
-            b'}' | b']' => {
-                stack.pop();
-                expecting_key = false;
-            }
-            b',' => match stack.last_mut() {
-                Some(Frame::Array { index }) => *index += 1,
-                Some(Frame::Object { .. }) => expecting_key = true,
-                None => {}
-            },
-            b':' => expecting_key = false,
-            b'"' => {
-                let start = i + 1;
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' {
-                    if bytes[i] == b'\\' {
-                        i += 1;
-                    }
-                    i += 1;
-                }
-                if expecting_key && let Some(Frame::Object { key }) = stack.last_mut() {
-                    // Keys are the server's: at most 64 characters of each are kept.
-                    let raw = &bytes[start..i.min(bytes.len()).min(start + 256)];
-                    *key = Some(truncate(&String::from_utf8_lossy(raw), 64));
-                }
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    let mut path = String::from("$");
-    for frame in &stack {
-        match frame {
-            Frame::Object { key: Some(k) } => {
-                path.push('.');
-                path.push_str(k);
-            }
-            Frame::Object { key: None } => {}
-            Frame::Array { index } => path.push_str(&format!("[{index}]")),
-        }
-    }
-    // Nesting is bounded by serde's recursion limit (128), the path by this.
-    Some(truncate(&path, 512))
 }
 
 #[cfg(test)]
