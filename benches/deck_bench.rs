@@ -596,7 +596,7 @@ fn main() {
             .build()
             .unwrap();
         figures.extend(
-            one_thread.block_on(per_call(if q { 20 } else { 400 }, if q { 2 } else { 15 })),
+            one_thread.block_on(per_call(if q { 20 } else { 100 }, if q { 2 } else { 81 })),
         );
     }
     if want("paging") {
