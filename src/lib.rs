@@ -13,13 +13,17 @@ mod generated {
     include!(concat!(env!("OUT_DIR"), "/deck_gen.rs"));
 }
 
+pub mod batch;
 pub mod client;
 pub mod error;
 pub mod ext;
+pub mod feed;
 mod retry;
 pub mod runs;
 #[cfg(feature = "schemars")]
 pub mod schema;
+pub mod store;
+pub mod tracker;
 mod transport;
 mod wire;
 

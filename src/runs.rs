@@ -130,8 +130,13 @@ impl<'a> WaitForTaskRun<'a> {
         self
     }
 
-    /// Polls until the run is terminal or needs input; returns that run.
+    /// Polls until the run is terminal or needs input; returns that run. With a
+    /// [`RunTracker`](crate::tracker::RunTracker) on the client, waits through it instead (no
+    /// poll of its own; `initial_interval` and `max_interval` do not apply).
     pub async fn send(self) -> Result<TaskRun, Error> {
+        if let Some(tracker) = self.client.existing_tracker() {
+            return self.through(tracker.clone()).await;
+        }
         let started = tokio::time::Instant::now();
         let mut interval = self.initial_interval;
         loop {
@@ -154,6 +159,38 @@ impl<'a> WaitForTaskRun<'a> {
             }
             tokio::time::sleep(interval.min(self.timeout - waited)).await;
             interval = interval.mul_f64(1.5).min(self.max_interval);
+        }
+    }
+}
+
+impl WaitForTaskRun<'_> {
+    /// The wait on the client's tracker: one look-up, then the tracker; the sections asked for
+    /// come with one more `GET` at the end.
+    async fn through(self, tracker: crate::tracker::RunTracker) -> Result<TaskRun, Error> {
+        let include = self.include.clone().filter(|i| !i.is_empty());
+        let get = || {
+            let mut request = self.client.get_task_run().run_id(self.run_id.as_str());
+            if let Some(include) = include.clone() {
+                request = request.include(include);
+            }
+            request.send()
+        };
+        let first = get().await?.into_inner();
+        let last_status = first.status.clone();
+        match tokio::time::timeout(self.timeout, tracker.wait_run(&first)).await {
+            Ok(Ok(run)) if include.is_some() && run.updated_at != first.updated_at => {
+                Ok(get().await?.into_inner())
+            }
+            Ok(Ok(run)) if include.is_some() => Ok(TaskRun {
+                request_id: run.request_id,
+                ..first
+            }),
+            Ok(result) => result,
+            Err(_) => Err(Error::WaitTimeout {
+                run_id: self.run_id,
+                last_status,
+                waited: self.timeout,
+            }),
         }
     }
 }

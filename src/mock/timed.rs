@@ -174,6 +174,12 @@ impl World {
         moving.sort_unstable();
         for i in moving {
             self.transition(i);
+            // Paused: the rest of its time starts when it is answered.
+            if self.runs[i].status == Status::InteractionRequired
+                && let Some(timer) = self.timing.timers.get_mut(&i)
+            {
+                timer.due = None;
+            }
         }
     }
 }
