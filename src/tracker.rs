@@ -333,8 +333,10 @@ impl RunTracker {
     async fn drive(self) {
         let options = self.inner.options.clone();
         let mut feed: Option<EventFeed> = None;
-        let mut polls: u32 = 0;
         let mut next_list = tokio::time::Instant::now();
+        if options.by == TrackBy::Events {
+            next_list += options.poll_interval * options.list_every.max(1);
+        }
         loop {
             let Some(client) = self.client() else {
                 self.fail_all(gone);
@@ -374,6 +376,7 @@ impl RunTracker {
                             .overlap(options.overlap)
                             .start()
                     });
+                    let mut list = false;
                     tokio::select! {
                         item = feed.next() => {
                             match item {
@@ -387,13 +390,16 @@ impl RunTracker {
                             while let Some(Some(Ok(event))) = feed.next().now_or_never() {
                                 self.note(&event);
                             }
-                            polls += 1;
                         }
                         _ = self.inner.wake.notified() => {}
+                        // The safety net: runs whose events never came are found in the list.
+                        _ = tokio::time::sleep_until(next_list), if options.list_every > 0 => {
+                            list = true;
+                        }
                     }
-                    let list = options.list_every > 0 && polls >= options.list_every;
                     if list {
-                        polls = 0;
+                        next_list = tokio::time::Instant::now()
+                            + options.poll_interval * options.list_every;
                         if let Err(e) = self.sweep(&client, None).await {
                             tracing::warn!(error = %e, "run tracker: listing runs failed");
                         }
