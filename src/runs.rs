@@ -178,13 +178,10 @@ impl WaitForTaskRun<'_> {
         let first = get().await?.into_inner();
         let last_status = first.status.clone();
         match tokio::time::timeout(self.timeout, tracker.wait_run(&first)).await {
+            // Settled since the look-up: the list gave the run, a GET gives the sections.
             Ok(Ok(run)) if include.is_some() && run.updated_at != first.updated_at => {
                 Ok(get().await?.into_inner())
             }
-            Ok(Ok(run)) if include.is_some() => Ok(TaskRun {
-                request_id: run.request_id,
-                ..first
-            }),
             Ok(result) => result,
             Err(_) => Err(Error::WaitTimeout {
                 run_id: self.run_id,

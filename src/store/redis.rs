@@ -12,27 +12,29 @@ use std::time::Duration;
 /// Takes a slot when fewer than `limit` are in flight or were released within a period.
 /// Slots are a sorted set: member = token, score = when it stops counting minus a period
 /// (its release time; while in flight, the time it expires unreleased). Redis's own clock, so
-/// every process agrees.
+/// every process agrees, in microseconds: with milliseconds a release stamped up to 1 ms early
+/// let a slot back in before the server's window had moved on (2 × 429 in the bench).
+/// Arguments are milliseconds; the answer is a wait in milliseconds, or -1 for a slot.
 const TAKE: &str = r"
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local limit, period, hold = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local limit, period, hold = tonumber(ARGV[1]), tonumber(ARGV[2]) * 1000, tonumber(ARGV[3]) * 1000
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - period)
 if redis.call('ZCARD', KEYS[1]) < limit then
   redis.call('ZADD', KEYS[1], now + hold, ARGV[4])
-  redis.call('PEXPIRE', KEYS[1], hold + period + 1000)
+  redis.call('PEXPIRE', KEYS[1], math.ceil((hold + period) / 1000) + 1000)
   return -1
 end
 local oldest = tonumber(redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2])
 if oldest > now then return 20 end
-return oldest + period - now
+return math.ceil((oldest + period - now) / 1000)
 ";
 
 /// Releases a slot: used, it counts for one period from now; unused, it is free at once.
 const RELEASE: &str = r"
 if ARGV[2] == '1' then
   local t = redis.call('TIME')
-  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
   redis.call('ZADD', KEYS[1], 'XX', now, ARGV[1])
 else
   redis.call('ZREM', KEYS[1], ARGV[1])
