@@ -447,9 +447,12 @@ impl RunTracker {
             (wanted, from, to, pages)
         };
         if wanted.len() < pages {
-            for id in wanted.keys() {
-                let run = client.get_task_run().run_id(id).send().await?.into_inner();
-                self.resolve(run);
+            // Concurrently: the client's rate limiter, if any, paces them.
+            let gets = wanted
+                .keys()
+                .map(|id| async move { client.get_task_run().run_id(id).send().await });
+            for run in futures::future::join_all(gets).await {
+                self.resolve(run?.into_inner());
             }
             return Ok(());
         }
