@@ -65,6 +65,9 @@ pub(crate) struct Config {
     pub(crate) automatic_idempotency_keys: bool,
     pub(crate) limiter: Option<Limiter>,
     pub(crate) hooks: Hooks,
+    /// The run tracker, once made ([`Client::run_tracker`]), and its options.
+    pub(crate) tracker: std::sync::OnceLock<crate::tracker::RunTracker>,
+    pub(crate) tracker_options: Option<crate::tracker::TrackerOptions>,
 }
 
 /// The client-side rate limiter, shared by every clone of a client: `requests` slots, each
@@ -81,6 +84,8 @@ pub(crate) struct Limiter {
     /// One permit per slot not held by an attempt (sending, or waiting for its slot's time).
     idle: tokio::sync::Semaphore,
     slots: Mutex<Slots>,
+    /// Slots shared with other clients and processes, taken on top of this client's own.
+    shared: Option<Arc<dyn crate::store::RateLimitStore>>,
 }
 
 struct Slots {
@@ -97,11 +102,13 @@ pub(crate) struct Slot<'a> {
     limiter: &'a Limiter,
     free_at: Option<tokio::time::Instant>,
     used: bool,
+    /// The shared store's slot, if any.
+    shared: Option<String>,
     _permit: tokio::sync::SemaphorePermit<'a>,
 }
 
 impl Limiter {
-    fn new(limit: RateLimit) -> Limiter {
+    fn new(limit: RateLimit, shared: Option<Arc<dyn crate::store::RateLimitStore>>) -> Limiter {
         let slots = (limit.requests() as usize).min(tokio::sync::Semaphore::MAX_PERMITS);
         Limiter {
             limit,
@@ -110,6 +117,7 @@ impl Limiter {
                 fresh: slots as u32,
                 free_at: BinaryHeap::new(),
             }),
+            shared,
         }
     }
 
@@ -134,14 +142,18 @@ impl Limiter {
                 slots.free_at.pop().map(|Reverse(at)| at)
             }
         };
-        let slot = Slot {
+        let mut slot = Slot {
             limiter: self,
             free_at,
             used: false,
+            shared: None,
             _permit: permit,
         };
         if let Some(at) = free_at {
             tokio::time::sleep_until(at).await;
+        }
+        if let Some(store) = &self.shared {
+            slot.shared = Some(crate::store::take_shared_slot(store.as_ref(), self.limit).await);
         }
         slot
     }
@@ -156,6 +168,9 @@ impl Slot<'_> {
 
 impl Drop for Slot<'_> {
     fn drop(&mut self) {
+        if let (Some(token), Some(store)) = (self.shared.take(), &self.limiter.shared) {
+            crate::store::release_shared_slot(store.clone(), token, self.used);
+        }
         let mut slots = self.limiter.slots();
         match (self.used, self.free_at) {
             (true, _) => {
@@ -303,6 +318,8 @@ pub struct ClientBuilder {
     user_agent: Option<String>,
     automatic_idempotency_keys: bool,
     rate_limit: Option<RateLimit>,
+    rate_limit_store: Option<Arc<dyn crate::store::RateLimitStore>>,
+    run_tracker: Option<crate::tracker::TrackerOptions>,
     root_certificates: Vec<Certificate>,
     hooks: Hooks,
 }
@@ -321,6 +338,8 @@ impl Default for ClientBuilder {
             user_agent: None,
             automatic_idempotency_keys: true,
             rate_limit: None,
+            rate_limit_store: None,
+            run_tracker: None,
             root_certificates: Vec::new(),
             hooks: Hooks::default(),
         }
@@ -408,6 +427,24 @@ impl ClientBuilder {
     /// [`deadline`](RetryPolicy::deadline); a call that gives up while waiting sends nothing.
     pub fn rate_limit(mut self, limit: RateLimit) -> Self {
         self.rate_limit = Some(limit);
+        self
+    }
+
+    /// Shares the [`rate_limit`](Self::rate_limit) with every client using the same `store`,
+    /// in this process or others (e.g. a [`RedisStore`](crate::store::RedisStore)): together
+    /// they send at most the limit's requests per period, the way Deck counts them (per
+    /// organisation). Each attempt takes a slot of this client's own limiter and one of the
+    /// store; a store that fails is retried until the call's deadline.
+    pub fn rate_limit_store(mut self, store: Arc<dyn crate::store::RateLimitStore>) -> Self {
+        self.rate_limit_store = Some(store);
+        self
+    }
+
+    /// Options of this client's [`RunTracker`](crate::tracker::RunTracker) (see
+    /// [`Client::run_tracker`]); the client has one from the start, so
+    /// [`Client::wait_for_task_run`] waits through it.
+    pub fn run_tracker(mut self, options: crate::tracker::TrackerOptions) -> Self {
+        self.run_tracker = Some(options);
         self
     }
 
@@ -510,11 +547,19 @@ impl ClientBuilder {
                 attempt_timeout: self.attempt_timeout,
                 max_response_bytes: self.max_response_bytes,
                 automatic_idempotency_keys: self.automatic_idempotency_keys,
-                limiter: self.rate_limit.map(Limiter::new),
+                limiter: self
+                    .rate_limit
+                    .map(|limit| Limiter::new(limit, self.rate_limit_store.clone())),
                 hooks: self.hooks,
+                tracker: std::sync::OnceLock::new(),
+                tracker_options: self.run_tracker.clone(),
             }),
         };
-        Ok(Client::new_with_client(&base_url, http, state))
+        let client = Client::new_with_client(&base_url, http, state);
+        if self.run_tracker.is_some() {
+            client.run_tracker();
+        }
+        Ok(client)
     }
 }
 

@@ -13,10 +13,12 @@ mod generated {
     include!(concat!(env!("OUT_DIR"), "/deck_gen.rs"));
 }
 
+pub mod batch;
 mod bounds;
 pub mod client;
 pub mod error;
 pub mod ext;
+pub mod feed;
 pub mod field;
 pub mod hooks;
 mod ids;
@@ -25,6 +27,8 @@ mod retry;
 pub mod runs;
 #[cfg(feature = "schemars")]
 pub mod schema;
+pub mod store;
+pub mod tracker;
 mod transport;
 mod wire;
 

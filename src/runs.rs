@@ -134,8 +134,13 @@ impl<'a> WaitForTaskRun<'a> {
         self
     }
 
-    /// Polls until the run is terminal or needs input; returns that run.
+    /// Polls until the run is terminal or needs input; returns that run. With a
+    /// [`RunTracker`](crate::tracker::RunTracker) on the client, waits through it instead (no
+    /// poll of its own; `initial_interval` and `max_interval` do not apply).
     pub async fn send(self) -> Result<TaskRun, Error> {
+        if let Some(tracker) = self.client.existing_tracker() {
+            return self.through(tracker.clone()).await;
+        }
         let started = tokio::time::Instant::now();
         let policy = self.client.retry_policy();
         let mut interval = self.initial_interval;
@@ -182,6 +187,35 @@ impl<'a> WaitForTaskRun<'a> {
             tokio::time::sleep(interval.min(self.timeout - waited)).await;
             // Saturating: a huge interval must not overflow (`mul_f64` panics).
             interval = interval.saturating_add(interval / 2).min(self.max_interval);
+        }
+    }
+}
+
+impl WaitForTaskRun<'_> {
+    /// The wait on the client's tracker: one look-up, then the tracker; the sections asked for
+    /// come with one more `GET` at the end.
+    async fn through(self, tracker: crate::tracker::RunTracker) -> Result<TaskRun, Error> {
+        let include = self.include.clone().filter(|i| !i.is_empty());
+        let get = || {
+            let mut request = self.client.get_task_run().run_id(&self.run_id);
+            if let Some(include) = include.clone() {
+                request = request.include(include);
+            }
+            request.send()
+        };
+        let first = get().await?.into_inner();
+        let last_status = first.status.clone();
+        match tokio::time::timeout(self.timeout, tracker.wait_run(&first)).await {
+            // Settled since the look-up: the list gave the run, a GET gives the sections.
+            Ok(Ok(run)) if include.is_some() && run.updated_at != first.updated_at => {
+                Ok(get().await?.into_inner())
+            }
+            Ok(result) => result,
+            Err(_) => Err(Error::WaitTimeout {
+                run_id: self.run_id,
+                last_status: Some(last_status),
+                waited: self.timeout,
+            }),
         }
     }
 }

@@ -165,6 +165,8 @@ pub enum ErrorKind {
     WaitTimeout,
     /// A task run's output did not match the type asked for.
     Output,
+    /// The shared store (rate limiter, deduplication, checkpoints; e.g. Redis) failed.
+    Store,
 }
 
 /// A Deck error response: status, headers, the decoded body and how many attempts were made.
@@ -534,6 +536,8 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// The shared store behind a feed, tracker or rate limiter failed (see [`crate::store`]).
+    Store(String),
 }
 
 impl Error {
@@ -551,6 +555,7 @@ impl Error {
             Error::Pagination(_) => ErrorKind::Pagination,
             Error::WaitTimeout { .. } => ErrorKind::WaitTimeout,
             Error::Output { .. } => ErrorKind::Output,
+            Error::Store(_) => ErrorKind::Store,
         }
     }
 
@@ -692,6 +697,7 @@ impl fmt::Display for Error {
             Error::Output { run_id, message } => {
                 write!(f, "task run {run_id}: {}", truncate(message, 500))
             }
+            Error::Store(message) => write!(f, "shared store: {}", truncate(message, 500)),
         }
     }
 }

@@ -129,6 +129,45 @@
 //! - every write through the API moves the mock clock by a millisecond, so writes are ordered in
 //!   time.
 //!
+//! Event snapshots are what Deck sends: a `task_run.*` event's `data` is the run's summary
+//! (`id`, `object`, `status`, `result`, `task_id`, `credential_id`, `agent_id`, `source_id`,
+//! `workflow_id`, `runtime_ms`, `created_at`, `updated_at`) and a `credential.*` event's the
+//! credential's, with empty fields as `""`, not `null` (Deck's "frozen subset snapshot").
+//!
+//! # Runs that take time
+//!
+//! For batches and benchmarks, [`MockDeckBuilder::run_duration`] makes each run created through
+//! the API take a time drawn from a range, on a mock clock that follows real time times
+//! [`MockDeckBuilder::time_scale`]: a run is `running` at once and `completed` (or `failed`, per
+//! its input) once its time has passed; a run that asks for MFA pauses half way. Timestamps,
+//! `runtime_ms` and events follow that clock. [`MockDeckBuilder::session_limit`] caps the busy
+//! sessions (each active run without `session_id` holds one; runs naming the same session
+//! share it): a run started beyond the cap gets Deck's `429 rate_limit/session_limit_exceeded`.
+//! [`MockDeck::usage_of`] counts the requests (and 429s) of each API key.
+//!
+//! ```
+//! # #[tokio::main] async fn main() -> Result<(), deck::Error> {
+//! use deck::mock::MockDeck;
+//! use std::time::Duration;
+//!
+//! // Runs of 30–120 s, at 600 mock seconds per real second: 50–200 ms each.
+//! let mock = MockDeck::builder()
+//!     .run_duration(Duration::from_secs(30)..=Duration::from_secs(120))
+//!     .time_scale(600.0)
+//!     .session_limit(1)
+//!     .start()
+//!     .await;
+//! let client = mock.client_builder().retry(deck::RetryPolicy::none()).build()?;
+//! let task_id = &mock.task_ids()[0];
+//! let input = serde_json::json!({"account_number": "1", "statement_month": "2026-10", "mfa": false});
+//! let run = client.run_task().task_id(task_id).input(&input).send().await?;
+//! let busy = client.run_task().task_id(task_id).input(&input).send().await.unwrap_err();
+//! assert_eq!(busy.code(), Some("session_limit_exceeded"));
+//! let done = client.wait_for_task_run(&run.id).initial_interval(Duration::from_millis(20)).await?;
+//! assert!(done.status.is_terminal());
+//! # Ok(()) }
+//! ```
+//!
 //! # Webhook deliveries
 //!
 //! Every event MockDeck records (run state changes, credential checks, resource writes) is
@@ -308,6 +347,7 @@ use faults::Faults;
 use state::{Shared, World};
 use std::fmt;
 use std::net::SocketAddr;
+use std::ops::RangeInclusive;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -325,6 +365,8 @@ mod reply;
 mod routes;
 mod seed;
 mod state;
+mod timed;
+mod usage;
 mod resources {
     pub(crate) mod agents;
     pub(crate) mod credentials;
@@ -341,6 +383,7 @@ mod resources {
 
 pub use deliveries::DeliveryFault;
 pub use faults::{Fault, Injection};
+pub use usage::Usage;
 
 /// The API key [`MockDeck::client`] uses when the builder set none.
 /// In Deck's only key form, `sk_live_…` (Deck has no test keys and no test mode).
@@ -401,6 +444,9 @@ pub struct MockDeckBuilder {
     rate_limit: Option<RateLimit>,
     webhook_retry_delay: Duration,
     delivery_fault: Option<DeliveryFault>,
+    run_duration: Option<RangeInclusive<Duration>>,
+    time_scale: f64,
+    session_limit: Option<usize>,
 }
 
 impl Default for MockDeckBuilder {
@@ -417,6 +463,9 @@ impl Default for MockDeckBuilder {
             rate_limit: None,
             webhook_retry_delay: Duration::from_secs(1),
             delivery_fault: None,
+            run_duration: None,
+            time_scale: 1.0,
+            session_limit: None,
         }
     }
 }
@@ -496,6 +545,30 @@ impl MockDeckBuilder {
         self
     }
 
+    /// Runs created through the API take a time drawn uniformly from `range` (mock time) and
+    /// move on the mock clock by themselves, which then follows real time times
+    /// [`time_scale`](Self::time_scale); see [Runs that take time](crate::mock#runs-that-take-time).
+    /// Default: runs move by steps.
+    pub fn run_duration(mut self, range: RangeInclusive<Duration>) -> Self {
+        self.run_duration = Some(range);
+        self
+    }
+
+    /// Mock seconds per real second while runs take time (default 1.0): with `60.0`, runs of
+    /// 30–120 s finish in 0.5–2 s of real time. Values that are not positive mean 1.0.
+    pub fn time_scale(mut self, scale: f64) -> Self {
+        self.time_scale = scale;
+        self
+    }
+
+    /// At most `n` sessions busy at once: starting a run beyond that answers Deck's
+    /// `429 rate_limit/session_limit_exceeded` ("Agent sandbox limit exceeded."), until a run
+    /// finishes. Default: no cap.
+    pub fn session_limit(mut self, n: usize) -> Self {
+        self.session_limit = Some(n);
+        self
+    }
+
     /// Seeds the data, binds `127.0.0.1` on a free port and starts serving.
     ///
     /// # Panics
@@ -515,12 +588,20 @@ impl MockDeckBuilder {
             .start_time
             .unwrap_or_else(|| truncate_to_seconds(Utc::now()));
         let step = TimeDelta::from_std(self.step_duration).unwrap_or(TimeDelta::seconds(3));
-        let world = World::seed(self.seed, self.tasks, self.runs, start, step);
+        let mut world = World::seed(self.seed, self.tasks, self.runs, start, step);
+        world.timing = timed::Timing::new(
+            self.run_duration.clone(),
+            self.time_scale,
+            self.session_limit,
+            self.seed,
+        );
+        let timed = world.timing.has_durations();
         let shared = Arc::new(Shared {
             world: Mutex::new(world),
             api_key: self.api_key.clone(),
             step_mode: self.step_mode,
             requests: AtomicU64::new(0),
+            usage: Default::default(),
             request_salt: self.seed ^ 0x05ee_df00_d1d5,
             faults: Mutex::new(Faults::new(self.seed, self.faults, self.rate_limit)),
             closing: tokio::sync::watch::Sender::new(false),
@@ -558,6 +639,17 @@ impl MockDeckBuilder {
                     loop {
                         interval.tick().await;
                         shared.lock().step_all();
+                    }
+                }))
+            }
+            _ if timed => {
+                let shared = shared.clone();
+                Some(tokio::spawn(async move {
+                    let mut interval = tokio::time::interval(timed::DRIVER_TICK);
+                    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                    loop {
+                        interval.tick().await;
+                        shared.lock().drive(tokio::time::Instant::now());
                     }
                 }))
             }
@@ -702,6 +794,35 @@ impl MockDeck {
     /// Number of HTTP requests served so far.
     pub fn request_count(&self) -> u64 {
         self.shared.requests.load(Ordering::Relaxed)
+    }
+
+    /// What the requests of every client cost so far: requests, 429s, requests per route.
+    pub fn usage(&self) -> Usage {
+        self.shared.usage.total()
+    }
+
+    /// What the requests sent with API key `api_key` cost so far. Give each client (or each
+    /// simulated process) a key of its own (any bearer key is accepted unless
+    /// [`MockDeckBuilder::api_key`] set one) to count them apart.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), deck::Error> {
+    /// let mock = deck::mock::MockDeck::start().await;
+    /// let a = mock.client_builder().api_key("sk_test_a").build()?;
+    /// a.test_api_key().send().await?;
+    /// a.test_api_key().send().await?;
+    /// assert_eq!(mock.usage_of("sk_test_a").requests, 2);
+    /// assert_eq!(mock.usage_of("sk_test_a").by_route["GET /v2/test"], 2);
+    /// assert_eq!(mock.usage_of("sk_test_b").requests, 0);
+    /// # Ok(()) }
+    /// ```
+    pub fn usage_of(&self, api_key: &str) -> Usage {
+        self.shared.usage.of(api_key)
+    }
+
+    /// Forgets the counts behind [`usage`](Self::usage) (e.g. after a test's setup).
+    pub fn reset_usage(&self) {
+        self.shared.usage.reset();
     }
 
     /// Injects a fault into the requests that follow (after authentication and the rate limit);

@@ -7,6 +7,7 @@ use super::body::JsonBody;
 use super::faults::Fault;
 use super::reply::{Answer, Reply, envelope, json_type, method_not_allowed, validation};
 use super::state::{Remembered, Shared, World, base36, splitmix};
+use super::usage::Outcome;
 use crate::client::IDEMPOTENCY_KEY_HEADER;
 use crate::client::MAX_IDEMPOTENCY_KEY_LEN;
 use axum::Router;
@@ -230,10 +231,17 @@ async fn every_request(
 ) -> Response {
     let request_id = next_request_id(&shared);
     let (mut parts, body) = request.into_parts();
+    let key = bearer(&parts.headers).unwrap_or_default().to_string();
+    let route = match parts.extensions.get::<axum::extract::MatchedPath>() {
+        Some(matched) => format!("{} {}", parts.method, matched.as_str()),
+        None => format!("{} (no route)", parts.method),
+    };
     let mut fault = None;
+    let mut limited = false;
     let mut response = if !authorized(shared.api_key.as_deref(), &parts.headers) {
         Reply::empty(StatusCode::UNAUTHORIZED).into_response()
     } else if shared.faults().admit(tokio::time::Instant::now()).is_err() {
+        limited = true;
         rate_limited(&request_id)
     } else {
         fault = shared.faults().pick(&parts.method, parts.uri.path());
@@ -262,6 +270,13 @@ async fn every_request(
             },
         }
     };
+    let outcome = match response.status() {
+        _ if limited => Outcome::RateLimited,
+        // The only other 429 MockDeck answers by itself (an injected 429 counts as answered).
+        StatusCode::TOO_MANY_REQUESTS if fault.is_none() => Outcome::SessionLimited,
+        _ => Outcome::Answered,
+    };
+    shared.usage.record(&key, &route, outcome);
     let name = HeaderName::from_static("x-request-id");
     if !response.headers().contains_key(&name)
         && let Ok(value) = HeaderValue::from_str(&request_id)
@@ -375,20 +390,15 @@ fn next_request_id(shared: &Shared) -> String {
 
 /// `Authorization: Bearer <token>`: any token, or exactly `api_key` when the builder set one.
 fn authorized(api_key: Option<&str>, headers: &HeaderMap) -> bool {
-    let Some(value) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
-    let Some((scheme, token)) = value.trim().split_once(' ') else {
-        return false;
-    };
+    bearer(headers).is_some_and(|token| api_key.is_none_or(|key| token == key))
+}
+
+/// The bearer token, if the request has one.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
     let token = token.trim();
-    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
-        return false;
-    }
-    api_key.is_none_or(|key| token == key)
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 /// The 404 for a path no route matches (MockDeck's own code, `route_not_found`).
@@ -521,6 +531,19 @@ impl Write {
             None => None,
             Some(Ok(k)) if !k.is_empty() && k.chars().count() <= MAX_IDEMPOTENCY_KEY_LEN => {
                 Some(k.to_string())
+            }
+            // Deck documents this one: a key past 256 characters is a 400 of type `idempotency`.
+            Some(Ok(k)) if k.chars().count() > MAX_IDEMPOTENCY_KEY_LEN => {
+                return envelope(
+                    StatusCode::BAD_REQUEST,
+                    "idempotency",
+                    "idempotency_key_error",
+                    format!(
+                        "Idempotency key must be at most {MAX_IDEMPOTENCY_KEY_LEN} characters."
+                    ),
+                    None,
+                    rid,
+                );
             }
             Some(_) => {
                 return validation(

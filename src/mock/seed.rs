@@ -307,6 +307,7 @@ impl World {
             outbox: None,
             event_rng: fastrand::Rng::with_seed(seed ^ 0x0e7e_0e7e),
             idempotency: HashMap::new(),
+            timing: Default::default(),
         };
         // Agents, their sources and credentials take no draws: names and times are fixed, so the
         // tasks and runs are what they were before these resources existed.

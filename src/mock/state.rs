@@ -25,6 +25,8 @@ pub(crate) struct Shared {
     pub(crate) request_salt: u64,
     /// Injected faults and the rate-limit window.
     pub(crate) faults: Mutex<Faults>,
+    /// Requests per API key (see `usage`).
+    pub(crate) usage: super::usage::UsageLog,
     /// Set when the mock stops: slow bodies and delays end at once instead of holding the
     /// server open.
     pub(crate) closing: tokio::sync::watch::Sender<bool>,
@@ -328,6 +330,8 @@ pub(crate) struct World {
     pub(crate) event_rng: fastrand::Rng,
     /// Idempotency key → the first successful response sent for it.
     pub(crate) idempotency: HashMap<String, Remembered>,
+    /// Runs that take time, and the session cap (see `timed`).
+    pub(crate) timing: super::timed::Timing,
 }
 
 impl World {
@@ -359,7 +363,8 @@ impl World {
         self.now += self.step;
         let mut changed = 0;
         for i in 0..self.runs.len() {
-            if self.transition(i) {
+            // Runs that take time move on the clock alone (see `timed`).
+            if !self.timing.is_timed(i) && self.transition(i) {
                 changed += 1;
             }
         }
@@ -368,18 +373,20 @@ impl World {
 
     /// One step for run `i` alone.
     pub(crate) fn step_one(&mut self, i: usize) -> bool {
-        // Paused and finished runs do not move, and neither does the clock for them.
-        if !matches!(
-            self.runs[i].status,
-            Status::Queued | Status::Running | Status::Canceling
-        ) {
+        // Paused, finished and timed runs do not move, and neither does the clock for them.
+        if self.timing.is_timed(i)
+            || !matches!(
+                self.runs[i].status,
+                Status::Queued | Status::Running | Status::Canceling
+            )
+        {
             return false;
         }
         self.now += self.step;
         self.transition(i)
     }
 
-    fn transition(&mut self, i: usize) -> bool {
+    pub(crate) fn transition(&mut self, i: usize) -> bool {
         let now = self.now;
         let World {
             runs, tasks, rng, ..
@@ -510,9 +517,10 @@ impl World {
         self.record("event_destination.deactivated", Value::Object(data));
     }
 
-    /// A task run as events carry it (Deck's `task_run.completed` example).
+    /// A task run as events carry it (Deck's `task_run.completed` example): a snapshot whose
+    /// empty fields are `""`, not `null`, with `workflow_id` among them, as Deck sends them.
     pub(crate) fn run_summary(&self, run: &Run) -> Value {
-        json!({
+        snapshot(json!({
             "id": run.id,
             "object": "task_run",
             "status": run.status.as_str(),
@@ -521,10 +529,11 @@ impl World {
             "credential_id": run.credential_id,
             "agent_id": run.agent_id,
             "source_id": run.source_id,
+            "workflow_id": run.workflow_id,
             "runtime_ms": run.runtime_ms,
             "created_at": ts(run.created_at),
             "updated_at": ts(run.updated_at),
-        })
+        }))
     }
 
     /// Session `s` as its runs make it: `running` while one of them is active, else `idle`, and
@@ -563,14 +572,24 @@ impl World {
 
 /// A credential as events carry it (Deck's `credential.verified` example, plus `external_id`).
 pub(crate) fn credential_summary(c: &Credential) -> Value {
-    json!({
+    snapshot(json!({
         "id": c.id,
         "object": "credential",
         "status": c.status,
         "source_id": c.source_id,
         "auth_method": c.auth_method,
         "external_id": c.external_id,
-    })
+    }))
+}
+
+/// An event's frozen snapshot: Deck sends empty fields as `""`, not `null`.
+fn snapshot(mut value: Value) -> Value {
+    if let Value::Object(map) = &mut value {
+        for field in map.values_mut().filter(|v| v.is_null()) {
+            *field = Value::String(String::new());
+        }
+    }
+    value
 }
 
 fn storage_summary(s: &StorageItem, run_id: &str) -> Value {

@@ -102,6 +102,7 @@ pub fn run(workspace: &Path, options: &BenchOptions) -> Result<Vec<Row>, String>
     let started = Instant::now();
     let load_before = load_average();
     let mut rows = runtime_rows(workspace, options.quick)?;
+    rows.extend(runs_rows(workspace, options.quick)?);
     rows.push(build_script_time(workspace)?);
     rows.extend(rerun_checks(workspace)?);
     if !options.skip_clean_build {
@@ -214,6 +215,45 @@ fn runtime_samples(samples: &Value) -> Option<Samples> {
         value: read("value")?,
         baseline: read("baseline")?,
     })
+}
+
+/// `cargo xtask bench runs`: only the many-runs figures (`benches/many_runs.rs`), as a table.
+pub fn runs(workspace: &Path, quick: bool) -> Result<Vec<Row>, String> {
+    let rows = runs_rows(workspace, quick)?;
+    println!("\n{}", render(&rows));
+    Ok(rows)
+}
+
+/// Many runs against MockDeck enforcing Deck's limit: batch + tracker against per-run waits,
+/// webhooks, and three processes sharing a Redis limiter (`cargo bench --bench many_runs`).
+fn runs_rows(workspace: &Path, quick: bool) -> Result<Vec<Row>, String> {
+    let mut cmd = cargo();
+    cmd.current_dir(workspace)
+        .args(["bench", "-p", "deck-api", "--bench", "many_runs"]);
+    if quick {
+        cmd.env("DECK_BENCH_QUICK", "1");
+    }
+    let status = cmd.status().map_err(|e| format!("cargo bench: {e}"))?;
+    if !status.success() {
+        return Err("cargo bench --bench many_runs failed".into());
+    }
+    let path = workspace.join("target/bench/runs.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let doc: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    Ok(doc["figures"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| Row {
+            figure: f["figure"].as_str().unwrap_or_default().to_string(),
+            value: f["value"].as_f64().unwrap_or(f64::NAN),
+            baseline: f["baseline"].as_f64(),
+            unit: f["unit"].as_str().unwrap_or_default().to_string(),
+            target: f["target"].as_f64(),
+            holds: None,
+            samples: None,
+        })
+        .collect())
 }
 
 /// Builds the crate, then runs its build-script binary as cargo would, five times.

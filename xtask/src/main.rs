@@ -87,6 +87,10 @@ interleaved, reported as medians of wall-clock and CPU time with their range. Ev
 median or ratio measured in this one run. Writes target/bench/summary.json."
     )]
     Bench {
+        /// Run one part alone: `runs` (many task runs against MockDeck enforcing Deck's limit:
+        /// batch + tracker vs per-run waits, webhooks, three processes sharing a Redis limiter).
+        #[arg(value_parser = ["runs"])]
+        only: Option<String>,
         /// Small sizes everywhere, and one clean build per variant unless --samples is given.
         #[arg(long)]
         quick: bool,
@@ -278,6 +282,18 @@ fn main() -> ExitCode {
             commands::codegen(&spec, &surface, mode).map(ExitCode::from)
         }
         Command::Bench {
+            only: Some(_),
+            quick,
+            ..
+        } => match xtask::bench::runs(&source::workspace_root(), quick) {
+            Ok(_) => Ok(ExitCode::SUCCESS),
+            Err(message) => {
+                eprintln!("error: {message}");
+                Ok(ExitCode::from(xtask::exit::ERROR))
+            }
+        },
+        Command::Bench {
+            only: None,
             quick,
             skip_clean_build,
             profile,

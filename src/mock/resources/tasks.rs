@@ -309,6 +309,7 @@ fn run_task(world: &mut World, task_id: &str, body: JsonBody, rid: &str) -> Answ
     let flag = |name: &str| input.get(name).and_then(Value::as_bool);
     let needs_mfa = flag("mfa").unwrap_or(task.mfa);
     let fail = flag("fail").unwrap_or(false);
+    world.admit_session(session_id.as_deref(), rid)?;
 
     let now = world.tick();
     let id = new_id(&mut world.rng, "trun");
@@ -354,6 +355,7 @@ fn run_task(world: &mut World, task_id: &str, body: JsonBody, rid: &str) -> Answ
     };
     let i = world.insert_run(run);
     world.run_changed(i);
+    world.run_started(i);
     Ok(run_reply(world, i, StatusCode::CREATED, rid))
 }
 
