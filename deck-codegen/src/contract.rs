@@ -101,6 +101,33 @@ pub const CONTRACT: &[Need] = &[
     Type { name: "EventData", kind: "enum", by: "src/webhooks/mod.rs (re-exported)" },
     Field { ty: "Event", field: "id", field_ty: "EventId", by: "src/webhooks/mod.rs" },
     Field { ty: "Event", field: "data", field_ty: "EventData", by: "src/webhooks/mod.rs" },
+    // Many runs (`src/feed.rs`, `src/tracker.rs`, `src/batch.rs`).
+    Operation { op: "list_events", by: "src/feed.rs (event_feed)" },
+    Param { op: "list_events", param: "type_", ty: "Vec<EventType>", by: "src/feed.rs" },
+    Param { op: "list_events", param: "created_after", ty: "chrono::DateTime<Utc>", by: "src/feed.rs" },
+    Param { op: "list_events", param: "limit", ty: "i32", by: "src/feed.rs" },
+    Field { ty: "Event", field: "created_at", field_ty: "chrono::DateTime<Utc>", by: "src/feed.rs" },
+    Field { ty: "Event", field: "type_", field_ty: "EventType", by: "src/tracker.rs" },
+    Variant { ty: "EventData", variant: "TaskRun", by: "src/tracker.rs (events of runs)" },
+    Variant { ty: "EventType", variant: "TaskRunCompleted", by: "src/tracker.rs" },
+    Variant { ty: "EventType", variant: "TaskRunFailed", by: "src/tracker.rs" },
+    Variant { ty: "EventType", variant: "TaskRunCanceled", by: "src/tracker.rs" },
+    Variant { ty: "EventType", variant: "TaskRunInteractionRequired", by: "src/tracker.rs" },
+    Variant { ty: "EventType", variant: "TaskRunReviewRequired", by: "src/tracker.rs" },
+    Field { ty: "TaskRunSnapshot", field: "id", field_ty: "Option<TaskRunId>", by: "src/tracker.rs" },
+    Field { ty: "TaskRunSnapshot", field: "status", field_ty: "Option<RunStatus>", by: "src/tracker.rs" },
+    Operation { op: "list_task_runs", by: "src/tracker.rs (run_tracker)" },
+    Param { op: "list_task_runs", param: "status", ty: "Vec<RunStatus>", by: "src/tracker.rs" },
+    Param { op: "list_task_runs", param: "created_after", ty: "chrono::DateTime<Utc>", by: "src/tracker.rs" },
+    Param { op: "list_task_runs", param: "created_before", ty: "chrono::DateTime<Utc>", by: "src/tracker.rs" },
+    Field { ty: "TaskRunSummary", field: "id", field_ty: "TaskRunId", by: "src/tracker.rs" },
+    Field { ty: "TaskRunSummary", field: "status", field_ty: "RunStatus", by: "src/tracker.rs" },
+    Field { ty: "TaskRun", field: "updated_at", field_ty: "chrono::DateTime<Utc>", by: "src/runs.rs, src/tracker.rs" },
+    Operation { op: "run_task", by: "src/batch.rs (run_batch)" },
+    Param { op: "run_task", param: "task_id", ty: "TaskId", by: "src/batch.rs" },
+    Operation { op: "submit_task_run_interaction", by: "src/batch.rs" },
+    Param { op: "submit_task_run_interaction", param: "run_id", ty: "TaskRunId", by: "src/batch.rs" },
+    Type { name: "SubmitInteractionRequest", kind: "struct", by: "src/batch.rs" },
 ];
 
 /// Why a generated client does not fit `src/`: every need it misses.
@@ -141,10 +168,7 @@ pub fn check_needs(surface: &Surface, needs: &[Need]) -> Result<(), ContractErro
 
 fn problem(surface: &Surface, need: &Need) -> Option<String> {
     match *need {
-        Operation { op, by } => surface
-            .operations
-            .get(op)
-            .is_none()
+        Operation { op, by } => (!surface.operations.contains_key(op))
             .then(|| format!("operation `{op}` (used by {by}) is gone from the spec")),
         Param { op, param, ty, by } => match surface.operations.get(op) {
             None => Some(format!(
@@ -197,8 +221,15 @@ fn problem(surface: &Surface, need: &Need) -> Option<String> {
             None => Some(format!("type `{ty}` (used by {by}) is gone from the spec")),
             Some(Kind::OpenEnum(values)) => (!values.values().any(|v| v.variant == variant))
                 .then(|| format!("value `{ty}::{variant}` (used by {by}) is gone from the spec")),
+            // `EventData`'s variants carry their payload (`TaskRun(TaskRunSnapshot)`).
+            Some(Kind::Enum(variants)) => (!variants.iter().any(|v| {
+                v == variant
+                    || v.strip_prefix(variant)
+                        .is_some_and(|rest| rest.starts_with('('))
+            }))
+            .then(|| format!("variant `{ty}::{variant}` (used by {by}) is gone from the spec")),
             Some(other) => Some(format!(
-                "type `{ty}` (used by {by}) is now {} instead of an open enum",
+                "type `{ty}` (used by {by}) is now {} instead of an enum",
                 other.describe()
             )),
         },

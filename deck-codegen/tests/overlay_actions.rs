@@ -55,14 +55,10 @@ fn every_action_produces_its_expected_surface_and_only_with_it() {
         // name or id from another position).
         let mut without = overlay.clone();
         let update = overlay.actions[index].update.clone();
-        without.actions = without
-            .actions
-            .into_iter()
-            .filter(|a| {
-                a.index != index
-                    && !(a.extensions.get("x-deck-pin") == Some(&true.into()) && a.update == update)
-            })
-            .collect();
+        without.actions.retain(|a| {
+            a.index != index
+                && !(a.extensions.get("x-deck-pin") == Some(&true.into()) && a.update == update)
+        });
         let without = surface(&without);
         for line in &expected {
             let (line, present) = match line.strip_prefix('!') {

@@ -488,13 +488,13 @@ fn reverse_type_arrays(value: &mut Value, depth: usize) {
             }
             if obj.get("type") == Some(&json!("string"))
                 && obj.get("format").is_none()
-                && depth % 3 == 0
+                && depth.is_multiple_of(3)
             {
                 obj.insert("examples".into(), json!(["an example"]));
             }
             if let Some(r) = obj.get("$ref").cloned()
                 && obj.len() == 1
-                && depth % 2 == 0
+                && depth.is_multiple_of(2)
             {
                 obj.insert(
                     "description".into(),
