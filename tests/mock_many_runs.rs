@@ -11,8 +11,15 @@ fn input() -> Value {
     json!({"account_number": "1", "statement_month": "2026-10", "mfa": false})
 }
 
-async fn raw_get(mock: &MockDeck, path: &str) -> Value {
+/// A plain reqwest client, to send what the SDK would refuse. The library installs no process-wide
+/// TLS provider, so this test binary does.
+fn raw_http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::new()
+}
+
+async fn raw_get(mock: &MockDeck, path: &str) -> Value {
+    raw_http()
         .get(format!("{}{path}", mock.base_url()))
         .bearer_auth(mock.api_key())
         .send()
@@ -142,7 +149,7 @@ async fn events_filter_by_type_and_creation_time() {
 #[tokio::test]
 async fn an_over_long_idempotency_key_gets_deck_s_envelope() {
     let mock = MockDeck::start().await;
-    let response = reqwest::Client::new()
+    let response = raw_http()
         .post(format!(
             "{}/tasks/{}/run",
             mock.base_url(),

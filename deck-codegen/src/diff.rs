@@ -613,6 +613,9 @@ pub struct Report {
     /// Why `deck-api` cannot be regenerated from the new spec as it is (it lacks or retypes what
     /// the hand-written layer uses: [`crate::contract`]); `None` when it can.
     pub contract: Option<String>,
+    /// What the normaliser could not apply, or kept from the overlay, in the new spec and not in
+    /// the old ([`crate::Spec::notes`]).
+    pub normaliser_notes: Vec<String>,
 }
 
 impl Report {
@@ -632,6 +635,13 @@ impl Report {
             && self.dangling_overlay_actions.is_empty()
             && self.overlay_overrides.is_empty()
             && self.contract.is_none()
+            && self.normaliser_notes.is_empty()
+    }
+
+    /// Adds the normaliser's notes on `new` that it did not make on `old`.
+    pub fn with_notes(mut self, old: &[String], new: &[String]) -> Self {
+        self.normaliser_notes = new.iter().filter(|n| !old.contains(n)).cloned().collect();
+        self
     }
 
     /// Adds the overlay findings of `new` (dangling actions; overrides `old` did not have).
@@ -703,6 +713,7 @@ impl Report {
                 "skipped": a.skipped,
             })).collect::<Vec<_>>(),
             "contract": self.contract,
+            "normaliser_notes": self.normaliser_notes,
             "overlay_overrides": self.overlay_overrides.iter().map(|o| json!({
                 "index": o.index,
                 "target": o.target,
@@ -754,6 +765,12 @@ impl Report {
             let _ = writeln!(out, "Values of the new spec the overlay now overrides:");
             for o in &self.overlay_overrides {
                 let _ = writeln!(out, "  {}", o.message());
+            }
+        }
+        if !self.normaliser_notes.is_empty() {
+            let _ = writeln!(out, "Normaliser notes on the new spec:");
+            for n in &self.normaliser_notes {
+                let _ = writeln!(out, "  {n}");
             }
         }
         out
@@ -844,6 +861,12 @@ impl Report {
                 );
             }
         }
+        if !self.normaliser_notes.is_empty() {
+            let _ = writeln!(out, "\n### Normaliser notes on the new spec\n");
+            for n in &self.normaliser_notes {
+                let _ = writeln!(out, "- {}", markdown_text(n));
+            }
+        }
         out
     }
 
@@ -885,7 +908,9 @@ fn markdown_text(text: &str) -> String {
 pub fn diff_specs(old: &Spec, new: &Spec) -> Result<Report, SpecError> {
     let old_surface = crate::generate(old)?.surface;
     let new_surface = crate::generate(new)?.surface;
-    let mut report = diff(&old_surface, &new_surface).with_overlay(&old.overlay, &new.overlay);
+    let mut report = diff(&old_surface, &new_surface)
+        .with_overlay(&old.overlay, &new.overlay)
+        .with_notes(&old.notes, &new.notes);
     report.contract = crate::contract::check(&new_surface)
         .err()
         .map(|e| e.to_string());
@@ -951,6 +976,7 @@ mod tests {
             }],
             overlay_overrides: vec![],
             contract: Some("type `Screenshot` (used by src/runs.rs) is gone from the spec".into()),
+            normaliser_notes: Vec::new(),
         };
         let json = report.to_json();
         assert_eq!(
@@ -989,6 +1015,26 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("- action 3, target `$.a`: d"), "{md}");
+    }
+
+    #[test]
+    fn normaliser_notes_new_to_the_new_spec_are_reported() {
+        let old = vec!["kept note".to_string()];
+        let new = vec!["kept note".to_string(), "webhook `a.b`: kept".to_string()];
+        let report = Report::default().with_notes(&old, &new);
+        assert_eq!(report.normaliser_notes, ["webhook `a.b`: kept"]);
+        assert!(!report.is_empty());
+        assert!(
+            report
+                .to_text()
+                .contains("Normaliser notes on the new spec:\n  webhook `a.b`: kept")
+        );
+        assert!(report.to_markdown().contains("- webhook `a.b`: kept"));
+        assert_eq!(
+            report.to_json()["normaliser_notes"],
+            json!(["webhook `a.b`: kept"])
+        );
+        assert!(Report::default().with_notes(&new, &old).is_empty());
     }
 
     #[test]

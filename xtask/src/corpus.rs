@@ -125,9 +125,9 @@ pub fn cases() -> Vec<Case> {
         },
         Case {
             name: "spec-declares-webhooks",
-            expect: Expect::Changes,
+            expect: Expect::Same,
             derive: spec_declares_webhooks,
-            description: "Deck's spec declares one webhook itself (`task_run.completed`, untyped `data`): the spec's entry wins, the other 32 stay.",
+            description: "Deck's spec declares one webhook itself (`task_run.completed`, the bare event envelope, `data` untyped): the overlay's typed payload stays for it, with a note, and the other 32 stay.",
         },
         Case {
             name: "spec-declares-enum",

@@ -833,6 +833,7 @@ fn the_json_report_has_a_stable_schema() {
             "changes",
             "contract",
             "dangling_overlay_actions",
+            "normaliser_notes",
             "overlay_overrides",
             "source_breaking",
             "total"

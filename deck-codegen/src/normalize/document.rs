@@ -21,7 +21,13 @@ pub fn set_version(doc: &mut Value) -> Result<()> {
 /// spec's `webhooks` section: an event type the spec declares keeps the spec's entry (the spec
 /// wins), every other documented one is added. One webhook Deck starts to declare must not erase
 /// the others its docs describe.
-pub fn overlay_webhooks(doc: &mut Value) -> Result<()> {
+///
+/// The spec wins where it says more, not where it says less: a declared payload that leaves the
+/// event's `data` untyped (the bare event envelope, as a spec generated from a handler taking
+/// `Event` would declare it) keeps the overlay's typed payload for that event, with a note, so
+/// the typed snapshot users match on does not fall back to JSON. A payload that types `data`
+/// replaces the overlay's, and the overlay's other events of that family take it too.
+pub fn overlay_webhooks(doc: &mut Value, notes: &mut Vec<String>) -> Result<()> {
     let obj = doc.as_object_mut().expect("checked by set_version");
     let Some(hooks) = obj.remove("x-deck-webhooks") else {
         return Ok(());
@@ -32,21 +38,52 @@ pub fn overlay_webhooks(doc: &mut Value) -> Result<()> {
             "expected an object of webhooks by event type",
         );
     };
-    let declared = obj.entry("webhooks").or_insert_with(|| json!({}));
-    let Some(declared) = declared.as_object_mut() else {
+    if !obj.get("webhooks").is_none_or(Value::is_object) {
         return fail("/webhooks", "expected an object of webhooks by name");
-    };
-    // One family (`task_run` of `task_run.completed`), one payload: where the spec declares an
-    // event of a family, the overlay's other events of that family take the spec's payload.
+    }
     let family = |event: &str| event.split('.').next().unwrap_or(event).to_string();
+    // Which of the spec's payloads type their `data`, read before the section is edited.
+    let typed: Map<String, Value> = doc
+        .get("webhooks")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(event, hook)| {
+            let body = hook.pointer("/post/requestBody");
+            (
+                event.clone(),
+                Value::Bool(body.is_some_and(|b| types_data(doc, b))),
+            )
+        })
+        .collect();
+    let declared = doc
+        .as_object_mut()
+        .expect("checked by set_version")
+        .entry("webhooks")
+        .or_insert_with(|| json!({}))
+        .as_object_mut()
+        .expect("checked above");
+    // One family (`task_run` of `task_run.completed`), one payload: where the spec declares an
+    // event of a family with a typed payload, the overlay's other events of that family take it.
     let spec_payloads: Map<String, Value> = declared
         .iter()
+        .filter(|(event, _)| typed.get(*event) == Some(&Value::Bool(true)))
         .filter_map(|(event, hook)| {
             Some((family(event), hook.get("post")?.get("requestBody")?.clone()))
         })
         .collect();
     for (event_type, mut hook) in hooks {
-        if declared.contains_key(&event_type) {
+        if let Some(spec_hook) = declared.get_mut(&event_type) {
+            let overlay_body = hook.pointer("/post/requestBody").cloned();
+            if typed.get(&event_type) == Some(&Value::Bool(false))
+                && let Some(body) = overlay_body
+                && let Some(post) = spec_hook.get_mut("post").and_then(Value::as_object_mut)
+            {
+                post.insert("requestBody".into(), body);
+                notes.push(format!(
+                    "webhook `{event_type}`: the spec's payload leaves `data` untyped; the overlay's typed payload is kept"
+                ));
+            }
             continue;
         }
         if let Some(body) = spec_payloads.get(&family(&event_type))
@@ -57,6 +94,120 @@ pub fn overlay_webhooks(doc: &mut Value) -> Result<()> {
         declared.insert(event_type, hook);
     }
     Ok(())
+}
+
+/// Whether a webhook's request body says what its event carries: it does unless it is an event
+/// envelope whose `data` (directly, or in an `allOf` member, through local `$ref`s) is "any JSON".
+/// A payload that is a resource itself (no `data` member) says what it carries.
+fn types_data(doc: &Value, body: &Value) -> bool {
+    let body = resolve(doc, body);
+    let Some(schema) = body
+        .get("content")
+        .and_then(Value::as_object)
+        .and_then(|c| c.iter().find(|(media, _)| media.contains("json")))
+        .and_then(|(_, m)| m.get("schema"))
+    else {
+        return false;
+    };
+    data_typed(doc, schema, 0) != Some(false)
+}
+
+/// `Some(true)` where a `data` member is typed, `Some(false)` where every `data` member found is
+/// "any JSON", `None` where there is no `data` member.
+fn data_typed(doc: &Value, schema: &Value, depth: usize) -> Option<bool> {
+    if depth > 8 {
+        return None;
+    }
+    let schema = resolve(doc, schema);
+    let mut found = schema
+        .pointer("/properties/data")
+        .map(|data| !says_nothing(doc, data, 0));
+    for member in schema
+        .get("allOf")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        found = match (found, data_typed(doc, member, depth + 1)) {
+            (Some(true), _) | (_, Some(true)) => Some(true),
+            (Some(false), _) | (_, Some(false)) => Some(false),
+            _ => None,
+        };
+    }
+    found
+}
+
+/// Whether a schema is "any JSON" (or that or null): empty of type words, a bare inline
+/// `type: object`, or a nullable wrapper (`oneOf`/`anyOf` with `type: null`) around one of those,
+/// through local `$ref`s. A named component with any shape of its own says something.
+fn says_nothing(doc: &Value, schema: &Value, depth: usize) -> bool {
+    if depth > 8 {
+        return false;
+    }
+    let named = schema.get("$ref").is_some();
+    let schema = resolve(doc, schema);
+    if is_any_schema(schema) {
+        return true;
+    }
+    let Some(obj) = schema.as_object() else {
+        return false;
+    };
+    let shape = [
+        "properties",
+        "allOf",
+        "oneOf",
+        "anyOf",
+        "$ref",
+        "items",
+        "enum",
+        "const",
+    ];
+    let bare_object = match obj.get("type") {
+        Some(Value::String(t)) => t == "object",
+        Some(Value::Array(ts)) => ts.iter().all(|t| t == "object" || t == "null"),
+        _ => false,
+    };
+    if bare_object && !named && shape.iter().all(|k| !obj.contains_key(*k)) {
+        return true;
+    }
+    let others = |key: &str| -> Option<Vec<&Value>> {
+        let members = obj.get(key)?.as_array()?;
+        Some(
+            members
+                .iter()
+                .filter(|m| m.get("type").and_then(Value::as_str) != Some("null"))
+                .collect(),
+        )
+    };
+    for key in ["oneOf", "anyOf"] {
+        if let Some(rest) = others(key)
+            && rest.len() == 1
+            && obj.keys().all(|k| {
+                k == key
+                    || k.starts_with("x-")
+                    || matches!(k.as_str(), "description" | "title" | "example")
+            })
+        {
+            return says_nothing(doc, rest[0], depth + 1);
+        }
+    }
+    false
+}
+
+/// A local `$ref` followed (a few hops at most); anything else as it is.
+fn resolve<'a>(doc: &'a Value, mut value: &'a Value) -> &'a Value {
+    for _ in 0..8 {
+        let Some(target) = value
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix('#'))
+            .and_then(|p| doc.pointer(p))
+        else {
+            break;
+        };
+        value = target;
+    }
+    value
 }
 
 /// Rule: 3.1-only top-level members move under `x-` names (3.0 has no place for them; the
@@ -396,22 +547,67 @@ mod tests {
 
     #[test]
     fn overlay_webhooks_stand_in_until_the_spec_has_its_own() {
+        let mut notes = Vec::new();
         let mut doc = json!({"openapi": "3.1.1", "x-deck-webhooks": {"a.b": {}}});
-        overlay_webhooks(&mut doc).unwrap();
+        overlay_webhooks(&mut doc, &mut notes).unwrap();
         assert_eq!(doc, json!({"openapi": "3.1.1", "webhooks": {"a.b": {}}}));
         // The spec's own entries win; the overlay fills in the event types it lacks.
         let mut doc = json!({"openapi": "3.1.1", "webhooks": {"c.d": {"spec": 1}, "a.b": {"spec": 2}},
                              "x-deck-webhooks": {"a.b": {"overlay": 2}, "e.f": {"overlay": 3}}});
-        overlay_webhooks(&mut doc).unwrap();
+        overlay_webhooks(&mut doc, &mut notes).unwrap();
         assert_eq!(
             doc,
             json!({"openapi": "3.1.1", "webhooks": {"c.d": {"spec": 1}, "a.b": {"spec": 2}, "e.f": {"overlay": 3}}})
         );
+        assert!(notes.is_empty(), "{notes:?}");
         let mut doc = json!({"openapi": "3.1.1", "x-deck-webhooks": []});
         assert_eq!(
-            overlay_webhooks(&mut doc).unwrap_err().pointer,
+            overlay_webhooks(&mut doc, &mut notes).unwrap_err().pointer,
             "/x-deck-webhooks"
         );
+    }
+
+    #[test]
+    fn an_untyped_spec_payload_keeps_the_overlay_s_type() {
+        let body = |schema: Value| json!({"post": {"requestBody": {"content": {"application/json": {"schema": schema}}}}});
+        let typed = body(json!({"allOf": [{"$ref": "#/components/schemas/Event"}],
+            "properties": {"data": {"$ref": "#/components/schemas/Snapshot"}}}));
+        let envelope = body(json!({"$ref": "#/components/schemas/Event"}));
+        let spec_typed =
+            body(json!({"properties": {"data": {"$ref": "#/components/schemas/RunData"}}}));
+        let components = json!({"schemas": {
+            "Event": {"type": "object", "properties": {"data": {"description": "any",
+                "oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/JsonElement"}]}}},
+            "JsonElement": {"description": "Arbitrary JSON value."},
+            "Snapshot": {"type": "object"}, "RunData": {"type": "object"}}});
+        // The spec declares `run.done` with the bare envelope: the overlay's typed payload stays,
+        // and the family keeps the overlay's payloads too.
+        let mut notes = Vec::new();
+        let mut doc = json!({"openapi": "3.1.1", "components": components,
+            "webhooks": {"run.done": envelope.clone()},
+            "x-deck-webhooks": {"run.done": typed.clone(), "run.failed": typed.clone()}});
+        overlay_webhooks(&mut doc, &mut notes).unwrap();
+        assert_eq!(doc["webhooks"]["run.done"], typed);
+        assert_eq!(doc["webhooks"]["run.failed"], typed);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].contains("`run.done`"), "{notes:?}");
+        // A payload that types `data` wins, for its event and its family.
+        let mut notes = Vec::new();
+        let mut doc = json!({"openapi": "3.1.1", "components": components,
+            "webhooks": {"run.done": spec_typed.clone()},
+            "x-deck-webhooks": {"run.done": typed.clone(), "run.failed": typed.clone()}});
+        overlay_webhooks(&mut doc, &mut notes).unwrap();
+        assert_eq!(doc["webhooks"]["run.done"], spec_typed);
+        assert_eq!(doc["webhooks"]["run.failed"], spec_typed);
+        assert!(notes.is_empty(), "{notes:?}");
+        // So does a payload that is a resource itself (no `data` member).
+        let resource = body(json!({"$ref": "#/components/schemas/RunData"}));
+        let mut doc = json!({"openapi": "3.1.1", "components": components,
+            "webhooks": {"run.done": resource.clone()},
+            "x-deck-webhooks": {"run.done": typed.clone(), "run.failed": typed}});
+        overlay_webhooks(&mut doc, &mut notes).unwrap();
+        assert_eq!(doc["webhooks"]["run.failed"], resource);
+        assert!(notes.is_empty(), "{notes:?}");
     }
 
     #[test]

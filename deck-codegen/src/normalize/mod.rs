@@ -133,7 +133,7 @@ pub fn normalize_with_notes(input: &Value) -> Result<(Value, Vec<String>)> {
     let mut doc = input.clone();
     let mut notes = Vec::new();
     document::set_version(&mut doc)?;
-    document::overlay_webhooks(&mut doc)?;
+    document::overlay_webhooks(&mut doc, &mut notes)?;
     document::move_31_top_level(&mut doc)?;
     components::inline_component_refs(&mut doc)?;
     components::path_item_parameters(&mut doc)?;
