@@ -4,14 +4,13 @@
 use crate::Client;
 use crate::error::Error;
 use crate::hooks::{AttemptInfo, AttemptRequest, Hooks};
+use crate::limiter::Limiter;
 use crate::retry::RetryPolicy;
 use reqwest::header::{HeaderMap, HeaderValue};
 use rustls::pki_types::CertificateDer;
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::fmt;
 use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Deck's production API.
@@ -68,137 +67,6 @@ pub(crate) struct Config {
     /// The run tracker, once made ([`Client::run_tracker`]), and its options.
     pub(crate) tracker: std::sync::OnceLock<crate::tracker::RunTracker>,
     pub(crate) tracker_options: Option<crate::tracker::TrackerOptions>,
-}
-
-/// The client-side rate limiter, shared by every clone of a client: `requests` slots, each
-/// usable again one `period` after the attempt that used it got its answer (or failed).
-///
-/// Deck counts a request at some moment between receiving it and answering; timing a slot from
-/// the answer means that two requests using the same slot are counted at least a period apart
-/// whatever the network delays, so no window of one period (sliding or fixed) ever holds more
-/// than `requests` of this client's requests. A limiter that times slots from when requests
-/// are *sent* (a token bucket, GCRA) lets twice the allowance into one window and collects
-/// 429s from a sliding-window server.
-pub(crate) struct Limiter {
-    limit: RateLimit,
-    /// One permit per slot not held by an attempt (sending, or waiting for its slot's time).
-    idle: tokio::sync::Semaphore,
-    slots: Mutex<Slots>,
-    /// Slots shared with other clients and processes, taken on top of this client's own.
-    shared: Option<Arc<dyn crate::store::RateLimitStore>>,
-}
-
-struct Slots {
-    /// Slots never used: free at once. Counted rather than stored, so a large allowance costs
-    /// memory only as it is used.
-    fresh: u32,
-    /// When each used, idle slot may be used again (earliest first).
-    free_at: BinaryHeap<Reverse<tokio::time::Instant>>,
-}
-
-/// A slot held by one attempt. Dropped unused (the call gave up while waiting), it is free at
-/// its old time; used, it is free one period after the drop.
-pub(crate) struct Slot<'a> {
-    limiter: &'a Limiter,
-    free_at: Option<tokio::time::Instant>,
-    used: bool,
-    /// The shared store's slot, if any.
-    shared: Option<String>,
-    _permit: tokio::sync::SemaphorePermit<'a>,
-}
-
-impl Limiter {
-    fn new(limit: RateLimit, shared: Option<Arc<dyn crate::store::RateLimitStore>>) -> Limiter {
-        let slots = (limit.requests() as usize).min(tokio::sync::Semaphore::MAX_PERMITS);
-        Limiter {
-            limit,
-            idle: tokio::sync::Semaphore::new(slots),
-            slots: Mutex::new(Slots {
-                fresh: slots as u32,
-                free_at: BinaryHeap::new(),
-            }),
-            shared,
-        }
-    }
-
-    fn slots(&self) -> std::sync::MutexGuard<'_, Slots> {
-        self.slots.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Waits for a slot: one that is idle and whose time has come.
-    pub(crate) async fn acquire(&self) -> Slot<'_> {
-        // The semaphore is never closed.
-        let permit = self
-            .idle
-            .acquire()
-            .await
-            .expect("the limiter's semaphore is open");
-        let free_at = {
-            let mut slots = self.slots();
-            if slots.fresh > 0 {
-                slots.fresh -= 1;
-                None
-            } else {
-                slots.free_at.pop().map(|Reverse(at)| at)
-            }
-        };
-        let mut slot = Slot {
-            limiter: self,
-            free_at,
-            used: false,
-            shared: None,
-            _permit: permit,
-        };
-        if let Some(at) = free_at {
-            tokio::time::sleep_until(at).await;
-        }
-        if let Some(store) = &self.shared {
-            slot.shared = Some(crate::store::take_shared_slot(store.as_ref(), self.limit).await);
-        }
-        slot
-    }
-}
-
-impl Slot<'_> {
-    /// The attempt is about to be sent.
-    pub(crate) fn use_now(&mut self) {
-        self.used = true;
-    }
-}
-
-impl Drop for Slot<'_> {
-    fn drop(&mut self) {
-        if let (Some(token), Some(store)) = (self.shared.take(), &self.limiter.shared) {
-            crate::store::release_shared_slot(store.clone(), token, self.used);
-        }
-        let mut slots = self.limiter.slots();
-        match (self.used, self.free_at) {
-            (true, _) => {
-                // Saturating: a period of years (or `Duration::MAX`) must not overflow the
-                // clock in a `Drop`. Far enough in the future is "never again".
-                let now = tokio::time::Instant::now();
-                let at = now
-                    .checked_add(self.limiter.limit.period())
-                    .unwrap_or_else(|| far_future(now));
-                slots.free_at.push(Reverse(at));
-            }
-            (false, Some(at)) => slots.free_at.push(Reverse(at)),
-            (false, None) => slots.fresh += 1,
-        }
-        // The permit is released after this, with the slot back in place.
-    }
-}
-
-/// About 30 years from `now`: what a period too large for the clock means in practice.
-fn far_future(now: tokio::time::Instant) -> tokio::time::Instant {
-    const THIRTY_YEARS: Duration = Duration::from_secs(30 * 365 * 24 * 3600);
-    now.checked_add(THIRTY_YEARS).unwrap_or(now)
-}
-
-impl fmt::Debug for Limiter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Limiter").field(&self.limit).finish()
-    }
 }
 
 /// A client-side request rate: at most `requests` in any `period`. The whole allowance may go
@@ -425,6 +293,10 @@ impl ClientBuilder {
     /// got its answer a full period ago, which keeps any window of one period, however Deck
     /// counts, within the limit whatever the network delays. The wait counts against the call's
     /// [`deadline`](RetryPolicy::deadline); a call that gives up while waiting sends nothing.
+    ///
+    /// With a [`run_tracker`](Self::run_tracker), one slot in twenty (at least one) is kept for
+    /// the tracker's look-ups, so a run that finished is looked up at once rather than behind a
+    /// batch's queue of starts.
     pub fn rate_limit(mut self, limit: RateLimit) -> Self {
         self.rate_limit = Some(limit);
         self
@@ -442,7 +314,9 @@ impl ClientBuilder {
 
     /// Options of this client's [`RunTracker`](crate::tracker::RunTracker) (see
     /// [`Client::run_tracker`]); the client has one from the start, so
-    /// [`Client::wait_for_task_run`] waits through it.
+    /// [`Client::wait_for_task_run`] waits through it. With a
+    /// [`rate_limit`](Self::rate_limit), the tracker's look-ups get slots of their own (one in
+    /// twenty): a finished run's waiter does not queue behind a batch's starts.
     pub fn run_tracker(mut self, options: crate::tracker::TrackerOptions) -> Self {
         self.run_tracker = Some(options);
         self
@@ -547,9 +421,13 @@ impl ClientBuilder {
                 attempt_timeout: self.attempt_timeout,
                 max_response_bytes: self.max_response_bytes,
                 automatic_idempotency_keys: self.automatic_idempotency_keys,
-                limiter: self
-                    .rate_limit
-                    .map(|limit| Limiter::new(limit, self.rate_limit_store.clone())),
+                limiter: self.rate_limit.map(|limit| {
+                    Limiter::new(
+                        limit,
+                        self.rate_limit_store.clone(),
+                        self.run_tracker.is_some(),
+                    )
+                }),
                 hooks: self.hooks,
                 tracker: std::sync::OnceLock::new(),
                 tracker_options: self.run_tracker.clone(),
@@ -784,6 +662,8 @@ pub struct RequestOptions {
     pub(crate) timeout: Option<Duration>,
     pub(crate) retry: Option<RetryPolicy>,
     pub(crate) hooks: Hooks,
+    /// The rate limiter's lane: the run tracker's look-ups take the reserved slots.
+    pub(crate) lane: crate::limiter::Lane,
 }
 
 impl RequestOptions {

@@ -22,6 +22,8 @@ pub mod feed;
 pub mod field;
 pub mod hooks;
 mod ids;
+mod limiter;
+mod multipart;
 mod response;
 mod retry;
 pub mod runs;
@@ -37,6 +39,7 @@ pub use error::{ApiError, Error, ErrorBody, ErrorKind, Result};
 pub use ext::Include;
 pub use field::{IntoField, Patch};
 pub use generated::{Client, builder, types};
+pub use multipart::Multipart;
 pub use response::ResponseValue;
 pub use retry::RetryPolicy;
 #[cfg(feature = "schemars")]

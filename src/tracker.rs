@@ -38,7 +38,7 @@
 //! ```
 
 use crate::Client;
-use crate::client::{ClientState, Config};
+use crate::client::{ClientState, Config, RequestOptions};
 use crate::error::Error;
 use crate::feed::EventFeed;
 use crate::types::{Event, EventData, EventType, RunStatus, TaskRun, TaskRunId, TaskRunSummary};
@@ -448,9 +448,14 @@ impl RunTracker {
         };
         if wanted.len() < pages {
             // Concurrently: the client's rate limiter, if any, paces them.
-            let gets = wanted
-                .keys()
-                .map(|id| async move { client.get_task_run().run_id(id).send().await });
+            let gets = wanted.keys().map(|id| async move {
+                client
+                    .get_task_run()
+                    .run_id(id)
+                    .with_options(look_up())
+                    .send()
+                    .await
+            });
             for run in futures::future::join_all(gets).await {
                 self.resolve(run?.into_inner());
             }
@@ -461,6 +466,7 @@ impl RunTracker {
             .status(SETTLED.to_vec())
             .created_after(from - TimeDelta::milliseconds(1))
             .created_before(to + TimeDelta::milliseconds(1))
+            .with_options(look_up())
             .pages();
         let mut missing = wanted.len();
         while missing > 0
@@ -503,6 +509,15 @@ impl RunTracker {
                 let _ = waiter.send(Err(error()));
             }
         }
+    }
+}
+
+/// A look-up's options: it takes the rate limiter's slots kept for the tracker (where the
+/// client has them), so a finished run is not looked up behind a batch's queue of starts.
+fn look_up() -> RequestOptions {
+    RequestOptions {
+        lane: crate::limiter::Lane::Tracking,
+        ..RequestOptions::default()
     }
 }
 

@@ -9,9 +9,10 @@
 //! whole call, the attempt in flight and every wait included, runs under the retry policy's
 //! deadline.
 
-use crate::client::{Config, IDEMPOTENCY_KEY_HEADER, IdempotencyKey, RequestOptions, Slot};
+use crate::client::{Config, IDEMPOTENCY_KEY_HEADER, IdempotencyKey, RequestOptions};
 use crate::error::{ApiError, DecodeError, Error, ErrorBody, ErrorKind, KEPT_BODY_BYTES, truncate};
 use crate::hooks::{AttemptInfo, CallHooks};
+use crate::limiter::Slot;
 use crate::retry::{self, Attempt, Decision, Outcome, RetryPolicy};
 use crate::{Client, ResponseValue};
 use bytes::{Bytes, BytesMut};
@@ -43,6 +44,7 @@ pub(crate) async fn send<T: DeserializeOwned>(
     let mut request = request
         .build()
         .map_err(|e| Error::InvalidRequest(format!("building the request: {e}")))?;
+    crate::multipart::complete_content_type(&mut request)?;
     let config = &client.inner.config;
     let key = idempotency_key(config, &options, &mut request);
     let policy = options.retry.as_ref().unwrap_or(&config.retry);
@@ -216,7 +218,7 @@ async fn attempts_until_done(
         // The wait for the rate limiter comes first: a call that runs out of time there has
         // sent nothing (`attempts` counts attempts started).
         let slot = match &config.limiter {
-            Some(limiter) => Some(limiter.acquire().await),
+            Some(limiter) => Some(limiter.acquire(options.lane).await),
             None => None,
         };
         attempt += 1;

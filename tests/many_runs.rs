@@ -186,6 +186,37 @@ async fn tracker_without_events_follows_the_runs_list() {
     tracker_waits_for_all(TrackBy::List).await;
 }
 
+#[tokio::test]
+async fn tracker_look_ups_do_not_queue_behind_calls() {
+    // 20 requests an hour: calls get 19 slots, the tracker's look-ups the 20th.
+    let mock = timed_mock(None).await;
+    let task = mock.task_ids()[0].clone();
+    let client = mock
+        .client_builder()
+        .api_key("sk_test_lanes")
+        .rate_limit(deck::RateLimit::new(20, Duration::from_secs(3600)).unwrap())
+        .run_tracker(fast().by(TrackBy::List))
+        .build()
+        .unwrap();
+    let run = start_runs(&client, &task, 1).await.remove(0);
+    for _ in 0..18 {
+        client.list_agents().send().await.unwrap();
+    }
+    // The next call waits an hour for a slot.
+    let queued = tokio::spawn({
+        let client = client.clone();
+        async move { client.list_agents().send().await }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await; // the run (at most 120 ms) is over
+    let done = tokio::time::timeout(Duration::from_secs(10), client.run_tracker().wait_run(&run))
+        .await
+        .expect("the look-up waited behind the queued call")
+        .unwrap();
+    assert_eq!(done.status, RunStatus::Completed);
+    assert!(!queued.is_finished());
+    queued.abort();
+}
+
 /// A receiver that verifies each delivery and hands it to the tracker.
 struct Receiver(Webhook, deck::tracker::RunTracker);
 

@@ -123,7 +123,7 @@ async fn default_limit_is_20_and_limits_are_validated() {
     let err = client.list_task_runs().limit(101).send().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidRequest);
     assert_eq!(mock.request_count(), before);
-    let raw = reqwest::Client::new()
+    let raw = raw_http()
         .get(format!("{}/task-runs?limit=101", mock.base_url()))
         .bearer_auth(mock.api_key())
         .send()
@@ -133,15 +133,35 @@ async fn default_limit_is_20_and_limits_are_validated() {
     let body: serde_json::Value = raw.json().await.unwrap();
     assert!(body.to_string().contains("between 1 and 100"), "{body}");
 
+    // Below Deck's documented minimum (1) likewise: the client refuses, MockDeck answers
+    // Deck's validation problem.
     for bad in [0i32, -5] {
+        let before = mock.request_count();
         let err = client.list_task_runs().limit(bad).send().await.unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::BadRequest, "limit {bad}");
-        let api = err.api_error().unwrap();
-        let messages = &api.validation_errors().unwrap()["limit"];
-        assert!(messages[0].contains("between 1 and 100"), "{messages:?}");
-        let header = api.headers()["x-request-id"].to_str().unwrap();
-        assert_eq!(err.request_id(), Some(header), "traceId is the request id");
+        assert_eq!(err.kind(), ErrorKind::InvalidRequest, "limit {bad}");
+        assert!(err.to_string().contains("minimum 1"), "{err}");
+        assert_eq!(mock.request_count(), before);
+        let raw = raw_http()
+            .get(format!("{}/task-runs?limit={bad}", mock.base_url()))
+            .bearer_auth(mock.api_key())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(raw.status(), 400);
+        let header = raw.headers()["x-request-id"].to_str().unwrap().to_string();
         assert!(header.starts_with("req_"));
+        let body: serde_json::Value = raw.json().await.unwrap();
+        assert!(
+            body["errors"]["limit"][0]
+                .as_str()
+                .is_some_and(|m| m.contains("between 1 and 100")),
+            "{body}"
+        );
+        assert_eq!(
+            body["traceId"],
+            header.as_str(),
+            "traceId is the request id"
+        );
     }
 }
 

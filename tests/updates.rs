@@ -340,6 +340,12 @@ async fn bounds_from_the_spec_are_enforced_before_sending() {
     // At the bound it goes out.
     client.list_task_runs().limit(100).send().await.unwrap();
     assert_eq!(mock.request_count(), before + 1);
+    // Deck's documented minimum (1) holds too, on every list.
+    let err = client.list_task_runs().limit(0).send().await.unwrap_err();
+    assert!(err.to_string().contains("minimum 1"), "{err}");
+    let err = client.list_agents().limit(0).send().await.unwrap_err();
+    assert!(err.to_string().contains("minimum 1"), "{err}");
+    assert_eq!(mock.request_count(), before + 1, "a request went out");
 
     let doc = common::normalised_spec();
     let mut checked = 0;

@@ -154,6 +154,12 @@ pub fn cases() -> Vec<Case> {
             description: "A new raw upload (`application/octet-stream` body).",
         },
         Case {
+            name: "multipart-upload",
+            expect: Expect::Additions,
+            derive: multipart_upload,
+            description: "A new form upload (`multipart/form-data` body: a file and a text field, as ASP.NET declares an `IFormFile`).",
+        },
+        Case {
             name: "older-pagination",
             expect: Expect::Changes,
             derive: older_pagination,
@@ -578,6 +584,17 @@ fn octet_stream_upload(doc: &mut Value) {
         "parameters": [{"name": "storage_id", "in": "path", "required": true, "schema": {"type": "string"}}],
         "requestBody": {"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
         "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/GetStorageItemResponse"}}}}}}});
+}
+
+fn multipart_upload(doc: &mut Value) {
+    doc["paths"]["/storage/files"] = json!({"post": {"operationId": "uploadStorageFile", "summary": "Upload a file to task storage",
+        "requestBody": {"required": true, "content": {"multipart/form-data": {
+            "schema": {"type": "object", "required": ["file"], "properties": {
+                "file": {"type": "string", "format": "binary", "description": "The file."},
+                "path": {"type": ["null", "string"], "description": "Where to store it."}}},
+            "encoding": {"file": {"contentType": "application/octet-stream"}}}}},
+        "responses": {"201": {"description": "Created", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/GetStorageItemResponse"}}}},
+            "400": {"description": "Bad Request", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}}}}});
 }
 
 fn older_pagination(doc: &mut Value) {

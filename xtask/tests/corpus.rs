@@ -53,6 +53,18 @@ fn every_corpus_spec_regenerates_diffs_and_keeps_its_promise() {
         let text = std::fs::read_to_string(root().join(format!("drift-corpus/{}.json", case.name)))
             .unwrap();
         let (spec, client) = generated(&text, &overlay);
+        // A form upload is generated and sends a form: its `send` says `multipart/form-data`.
+        let forms = text.matches("\"multipart/form-data\"").count();
+        let sent = client
+            .code
+            .matches("from_static(\"multipart/form-data\")")
+            .count();
+        if forms != sent {
+            failures.push(format!(
+                "{}: {forms} multipart bodies in the spec, {sent} sent as multipart/form-data",
+                case.name
+            ));
+        }
         let report = diff::diff(&base.surface, &client.surface)
             .with_overlay(&vendored.overlay, &spec.overlay);
         // What the normaliser kept from the overlay or could not apply is reported, not silent.

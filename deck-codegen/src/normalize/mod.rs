@@ -24,6 +24,8 @@
 //! | `x-deck-id` | overlay (a name), [`schema::resource_ids`] (`true` on the component) | a string that refers to a resource | a typed id (`TaskRunId`) |
 //! | `x-deck-at`, `x-deck-operation`, `x-deck-path-params`, `x-deck-pin` | overlay actions | | see [`crate::overlay`] |
 //! | `x-deck-replaced` | overlay | a component | dropped once nothing refers to it ([`document::drop_replaced`]) |
+//! | `x-deck-minimum` | overlay | a number | a documented minimum checked before sending ([`crate::postprocess::bounds`]) that the type does not carry (`minimum: 1` would make typify generate `NonZeroU32`) |
+//! | `x-deck-multipart` | [`operation::multipart_body`] | a request body | sent as `multipart/form-data` (the form's schema); generated as a raw body |
 
 pub mod components;
 pub(crate) mod document;
@@ -240,6 +242,7 @@ fn walk_operation(op: &mut Value, ptr: &str, ctx: &mut Ctx) -> Result<()> {
     if let Some(body) = op.get_mut("requestBody") {
         let body_ptr = format!("{ptr}/requestBody");
         operation::drop_ref_siblings(body, &body_ptr)?;
+        operation::multipart_body(body, &body_ptr)?;
         operation::keep_json_media_type(body, &body_ptr)?;
         walk_content(body, &body_ptr, &format!("{hint}Body"), ctx)?;
     }

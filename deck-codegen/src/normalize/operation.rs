@@ -25,6 +25,39 @@ pub fn drop_ref_siblings(holder: &mut Value, ptr: &str) -> Result<()> {
     Ok(())
 }
 
+/// Rule: a request body sent only as `multipart/form-data` (a file upload, as ASP.NET declares
+/// an `IFormFile` parameter) becomes a raw body progenitor generates (`application/octet-stream`,
+/// a binary string) marked `x-deck-multipart` with the form's schema, for
+/// [`crate::postprocess::sends::multipart_bodies`] to send it as a form: the builder takes a
+/// `deck::Multipart` and the request says
+/// `multipart/form-data`. A body that also has a JSON form keeps the JSON one.
+pub fn multipart_body(body: &mut Value, ptr: &str) -> Result<()> {
+    let Some(content) = body.get("content").and_then(Value::as_object) else {
+        return Ok(());
+    };
+    let Some(form) = content.get("multipart/form-data") else {
+        return Ok(());
+    };
+    let json_too = content.keys().any(|m| {
+        let base = m.split(';').next().unwrap_or("").trim();
+        base == "application/json" || JSON_ALIASES.contains(&base) || base.ends_with("+json")
+    });
+    if json_too {
+        return Ok(());
+    }
+    let schema = form.get("schema").cloned().unwrap_or_else(|| json!({}));
+    if !schema.is_object() {
+        return fail(
+            &format!("{ptr}/content/multipart~1form-data/schema"),
+            "expected a schema object",
+        );
+    }
+    body["content"] =
+        json!({"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}});
+    body["x-deck-multipart"] = schema;
+    Ok(())
+}
+
 /// Rule: request and response bodies keep one JSON media type, as `application/json`. ASP.NET
 /// lists `text/plain`, `text/json` and `application/*+json` beside it with the same schema
 /// (progenitor panics on several request media types), and a body may be JSON under another
@@ -55,8 +88,8 @@ pub fn keep_json_media_type(holder: &mut Value, ptr: &str) -> Result<()> {
         return fail(
             &format!("{ptr}/content"),
             format!(
-                "no JSON or application/octet-stream body (found {found:?}; multipart and form \
-                 bodies are not generated)"
+                "no JSON, application/octet-stream or multipart/form-data body (found \
+                 {found:?}; url-encoded form bodies are not generated)"
             ),
         );
     };
@@ -173,6 +206,32 @@ mod tests {
     }
 
     #[test]
+    fn multipart_body_becomes_a_marked_raw_body() {
+        let form = json!({"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}});
+        let mut body =
+            json!({"required": true, "content": {"multipart/form-data": {"schema": form}}});
+        multipart_body(&mut body, "/b").unwrap();
+        assert_eq!(
+            body,
+            json!({"required": true, "x-deck-multipart": form, "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}})
+        );
+        // Then it is a raw body the next rule keeps.
+        keep_json_media_type(&mut body, "/b").unwrap();
+        // A JSON form beside it wins; other bodies are untouched.
+        let both = json!({"content": {"multipart/form-data": {"schema": form},
+            "application/json": {"schema": form}}});
+        let mut kept = both.clone();
+        multipart_body(&mut kept, "/b").unwrap();
+        assert_eq!(kept, both);
+        let mut bad = json!({"content": {"multipart/form-data": {"schema": true}}});
+        assert_eq!(
+            multipart_body(&mut bad, "/b").unwrap_err().pointer,
+            "/b/content/multipart~1form-data/schema"
+        );
+    }
+
+    #[test]
     fn keep_json_media_type_drops_aliases_and_refuses_others() {
         let s = json!({"$ref": "#/components/schemas/A"});
         let mut body = json!({"content": {
@@ -184,8 +243,8 @@ mod tests {
             body,
             json!({"content": {"application/json": {"schema": s}}})
         );
-        let mut multipart = json!({"content": {"multipart/form-data": {"schema": s}}});
-        let err = keep_json_media_type(&mut multipart, "/b").unwrap_err();
+        let mut form = json!({"content": {"application/x-www-form-urlencoded": {"schema": s}}});
+        let err = keep_json_media_type(&mut form, "/b").unwrap_err();
         assert_eq!(err.pointer, "/b/content");
         let mut problem = json!({"content": {"application/problem+json": {"schema": s}}});
         keep_json_media_type(&mut problem, "").unwrap();

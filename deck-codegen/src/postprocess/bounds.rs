@@ -28,8 +28,10 @@ fn bounds_of(schema: &Value, rust: &syn::Type) -> Option<TokenStream> {
         .get("pattern")
         .and_then(Value::as_str)
         .filter(|_| is_string);
+    // `x-deck-minimum`: a documented minimum the overlay adds for this check only (as
+    // `minimum` it would change the generated type, e.g. `limit: NonZeroU32`).
     let (min, max, min_len, max_len) = (
-        number("minimum"),
+        number("minimum").or_else(|| number("x-deck-minimum")),
         number("maximum"),
         length("minLength"),
         length("maxLength"),

@@ -64,6 +64,10 @@ pub fn apply(file: &mut syn::File, doc: &Value, open_enums: &[OpenEnum]) -> Resu
         "sends::drop_api_version_header",
         sends::drop_api_version_header(file),
     )?;
+    rule(
+        "sends::multipart_bodies",
+        sends::multipart_bodies(file, doc),
+    )?;
     rule("sends::builder_options", sends::builder_options(file))?;
     // Pagination copies the builders' fields (options included), so it runs before `send` is
     // rewritten but after the options field exists.

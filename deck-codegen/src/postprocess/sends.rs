@@ -136,6 +136,83 @@ pub fn drop_api_version_header(file: &mut syn::File) -> Result<(), String> {
     Ok(())
 }
 
+/// Rule: an operation whose body the normaliser marked `x-deck-multipart`
+/// ([`crate::normalize::operation::multipart_body`]) sends `multipart/form-data`, not
+/// progenitor's `application/octet-stream`: its `send` sets that content type (the transport
+/// adds the boundary from the body a `deck::Multipart` made) and its `body` setter says to pass
+/// one.
+pub fn multipart_bodies(file: &mut syn::File, doc: &serde_json::Value) -> Result<(), String> {
+    let mut marked = Vec::new();
+    for (_, item) in doc
+        .get("paths")
+        .and_then(serde_json::Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        for verb in crate::normalize::HTTP_METHODS {
+            if let Some(op) = item.get(*verb)
+                && op.pointer("/requestBody/x-deck-multipart").is_some()
+            {
+                marked.push(op["operationId"].as_str().unwrap_or_default().to_string());
+            }
+        }
+    }
+    if marked.is_empty() {
+        return Ok(());
+    }
+    let methods = super::client_methods(file);
+    for operation in marked {
+        let Some((_, builder)) = methods
+            .iter()
+            .find(|(method, _)| super::key(method) == super::key(&operation))
+        else {
+            return Err(format!(
+                "no client method for multipart operation `{operation}`"
+            ));
+        };
+        let mut content_types = 0;
+        let module = super::module_mut(file, "builder")?;
+        for item in super::items_mut(module) {
+            let Item::Impl(imp) = item else { continue };
+            if imp.trait_.is_some() || super::type_ident(&imp.self_ty).as_deref() != Some(builder) {
+                continue;
+            }
+            for member in &mut imp.items {
+                let ImplItem::Fn(f) = member else { continue };
+                if f.sig.ident == "send" {
+                    let mut swap = SwapContentType(0);
+                    swap.visit_block_mut(&mut f.block);
+                    content_types += swap.0;
+                } else if f.sig.ident == "body" {
+                    f.attrs.retain(|a| !a.path().is_ident("doc"));
+                    f.attrs.push(parse_quote!(
+                        #[doc = " The form to send: a [`Multipart`](crate::Multipart), sent as \
+                                 `multipart/form-data` with its boundary."]
+                    ));
+                }
+            }
+        }
+        if content_types != 1 {
+            return Err(format!(
+                "`{builder}::send` (multipart operation `{operation}`) sets the                  `application/octet-stream` content type {content_types} times, expected once"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Replaces the `"application/octet-stream"` literal with `"multipart/form-data"`, counting.
+struct SwapContentType(usize);
+
+impl VisitMut for SwapContentType {
+    fn visit_lit_str_mut(&mut self, lit: &mut syn::LitStr) {
+        if lit.value() == "application/octet-stream" {
+            *lit = syn::LitStr::new("multipart/form-data", lit.span());
+            self.0 += 1;
+        }
+    }
+}
+
 /// Rule: every operation builder carries its per-call options (`options:
 /// crate::client::RequestOptions`, default none) and gets `with_options(..)`, so options
 /// compose with every setter and with pagination in any order.
@@ -361,6 +438,55 @@ mod tests {
             text.contains(&fixture::squash("pub(crate) fn new("))
                 && text.contains(&fixture::squash("pub(crate) fn new_with_client(")),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn a_multipart_operation_sends_a_form() {
+        let mut file: syn::File = syn::parse_str(
+            r#"
+            impl Client {
+                pub fn upload_file(&self) -> builder::UploadFile<'_> { builder::UploadFile::new(self) }
+            }
+            pub mod builder {
+                pub struct UploadFile<'a> { client: &'a super::Client, body: Result<reqwest::Body, String> }
+                impl<'a> UploadFile<'a> {
+                    pub fn body<B>(mut self, value: B) -> Self where B: std::convert::TryInto<reqwest::Body> { self }
+                    pub async fn send(self) -> Result<(), ()> {
+                        let request = client.client.post(url)
+                            .header(::reqwest::header::CONTENT_TYPE,
+                                ::reqwest::header::HeaderValue::from_static("application/octet-stream"))
+                            .body(body)
+                            .build()?;
+                        Ok(())
+                    }
+                }
+            }
+            "#,
+        )
+        .unwrap();
+        let doc = serde_json::json!({"paths": {"/files": {"post": {"operationId": "uploadFile",
+            "requestBody": {"x-deck-multipart": {"type": "object"}}}}}});
+        let untouched = file.clone();
+        multipart_bodies(&mut file, &serde_json::json!({"paths": {}})).unwrap();
+        assert_eq!(fixture::render(&file), fixture::render(&untouched));
+        multipart_bodies(&mut file, &doc).unwrap();
+        let text = fixture::render(&file);
+        assert!(
+            text.contains(&fixture::squash("from_static(\"multipart/form-data\")")),
+            "{text}"
+        );
+        assert!(!text.contains("octet-stream"), "{text}");
+        assert!(text.contains("crate::Multipart"), "{text}");
+        // A second pass finds no octet-stream content type to replace: it says so.
+        let err = multipart_bodies(&mut file, &doc).unwrap_err();
+        assert!(err.contains("`UploadFile::send`"), "{err}");
+        let missing = serde_json::json!({"paths": {"/x": {"put": {"operationId": "replaceFile",
+            "requestBody": {"x-deck-multipart": {}}}}}});
+        assert!(
+            multipart_bodies(&mut file, &missing)
+                .unwrap_err()
+                .contains("`replaceFile`")
         );
     }
 
