@@ -12,7 +12,8 @@
 //! queues hundreds of starts at once: a run tracker's look-up of a run that just finished would
 //! wait behind all of them, and its waiter with it (seconds, where a webhook said at once that
 //! the run was done). So a client with a run tracker keeps a few of its slots apart for the
-//! tracker ([`Lane::Tracking`]): starts go at most 5 % slower, look-ups go at once.
+//! tracker ([`Lane::Tracking`]): calls use at most 95 % of the allowance, and a look-up takes
+//! a reserved slot or a common one, whichever is free first.
 
 use crate::RateLimit;
 use std::cmp::Reverse;
@@ -116,12 +117,29 @@ impl Limiter {
         }
     }
 
-    /// Waits for a slot of `lane`: one that is idle and whose time has come.
+    /// Waits for a slot of `lane`: one that is idle and whose time has come. A tracking
+    /// look-up takes whichever comes first, a reserved slot or a common one: the reserve is a
+    /// floor for the tracker, not a ceiling.
     pub(crate) async fn acquire(&self, lane: Lane) -> Slot<'_> {
-        let pool = match (lane, &self.tracking) {
-            (Lane::Tracking, Some(reserved)) => reserved,
-            _ => &self.calls,
+        let mut slot = match (lane, &self.tracking) {
+            (Lane::Tracking, Some(reserved)) => {
+                tokio::select! {
+                    biased;
+                    slot = self.take(reserved) => slot,
+                    slot = self.take(&self.calls) => slot,
+                }
+            }
+            _ => self.take(&self.calls).await,
         };
+        if let Some(store) = &self.shared {
+            slot.shared = Some(crate::store::take_shared_slot(store.as_ref(), self.limit).await);
+        }
+        slot
+    }
+
+    /// A slot of `pool`, once idle and its time has come. Dropped while waiting, it gives its
+    /// place back (the semaphore's queue, the slot's time).
+    async fn take<'a>(&'a self, pool: &'a Pool) -> Slot<'a> {
         // The semaphore is never closed.
         let permit = pool
             .idle
@@ -137,7 +155,7 @@ impl Limiter {
                 slots.free_at.pop().map(|Reverse(at)| at)
             }
         };
-        let mut slot = Slot {
+        let slot = Slot {
             limiter: self,
             pool,
             free_at,
@@ -147,9 +165,6 @@ impl Limiter {
         };
         if let Some(at) = free_at {
             tokio::time::sleep_until(at).await;
-        }
-        if let Some(store) = &self.shared {
-            slot.shared = Some(crate::store::take_shared_slot(store.as_ref(), self.limit).await);
         }
         slot
     }
@@ -239,6 +254,23 @@ mod tests {
         let _look_up = limiter.acquire(Lane::Tracking).await;
         assert_eq!(started.elapsed(), Duration::ZERO);
         assert_eq!(waiting.await.unwrap() - started, Duration::from_secs(10));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn tracking_look_ups_also_take_common_slots() {
+        let limiter = Limiter::new(limit(20), None, true);
+        // The one reserved slot is used: the next look-up takes a common one at once.
+        limiter.acquire(Lane::Tracking).await.use_now();
+        let started = tokio::time::Instant::now();
+        limiter.acquire(Lane::Tracking).await.use_now();
+        assert_eq!(started.elapsed(), Duration::ZERO);
+        // Calls never take the reserved slot: 18 common slots are left, then a period's wait.
+        for _ in 0..18 {
+            limiter.acquire(Lane::Calls).await.use_now();
+        }
+        assert_eq!(started.elapsed(), Duration::ZERO);
+        limiter.acquire(Lane::Calls).await.use_now();
+        assert_eq!(started.elapsed(), Duration::from_secs(10));
     }
 
     #[tokio::test(start_paused = true)]
