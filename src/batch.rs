@@ -243,10 +243,8 @@ impl RunBatch {
                         "session limit: waiting for a free session"
                     );
                     if ours {
-                        tokio::select! {
-                            _ = freed => {}
-                            _ = tokio::time::sleep(backoff * 4) => {}
-                        }
+                        let sleep = tokio::time::sleep(backoff * 4);
+                        futures::future::select(std::pin::pin!(freed), std::pin::pin!(sleep)).await;
                     } else {
                         tokio::time::sleep(backoff).await;
                         backoff = (backoff * 2).min(Duration::from_secs(30));

@@ -42,6 +42,7 @@ use crate::store::{CheckpointStore, EventDedup};
 use crate::types::{Event, EventId, EventType};
 use chrono::{DateTime, TimeDelta, Utc};
 use futures::Stream;
+use futures::future::Either;
 use futures::stream::BoxStream;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet, VecDeque};
@@ -345,9 +346,19 @@ impl State {
                 self.poll().await?;
                 continue;
             }
-            tokio::select! {
-                _ = tokio::time::sleep_until(self.next_poll) => {}
-                Some(event) = self.rx.recv() => self.offer(vec![event]).await?,
+            // The next poll, or an event pushed before it (a closed channel leaves the poll).
+            let sleep = std::pin::pin!(tokio::time::sleep_until(self.next_poll));
+            let pushed = match futures::future::select(sleep, std::pin::pin!(self.rx.recv())).await
+            {
+                Either::Left(_) => None,
+                Either::Right((Some(event), _)) => Some(event),
+                Either::Right((None, sleep)) => {
+                    sleep.await;
+                    None
+                }
+            };
+            if let Some(event) = pushed {
+                self.offer(vec![event]).await?;
             }
         }
     }

@@ -16,6 +16,7 @@
 //! a reserved slot or a common one, whichever is free first.
 
 use crate::RateLimit;
+use futures::future::Either;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fmt;
@@ -123,10 +124,11 @@ impl Limiter {
     pub(crate) async fn acquire(&self, lane: Lane) -> Slot<'_> {
         let mut slot = match (lane, &self.tracking) {
             (Lane::Tracking, Some(reserved)) => {
-                tokio::select! {
-                    biased;
-                    slot = self.take(reserved) => slot,
-                    slot = self.take(&self.calls) => slot,
+                // The reserved pool is polled first; the loser is dropped, giving its place back.
+                let reserved = std::pin::pin!(self.take(reserved));
+                let common = std::pin::pin!(self.take(&self.calls));
+                match futures::future::select(reserved, common).await {
+                    Either::Left((slot, _)) | Either::Right((slot, _)) => slot,
                 }
             }
             _ => self.take(&self.calls).await,

@@ -43,6 +43,7 @@ use crate::error::Error;
 use crate::feed::EventFeed;
 use crate::types::{Event, EventData, EventType, RunStatus, TaskRun, TaskRunId, TaskRunSummary};
 use chrono::{DateTime, TimeDelta, Utc};
+use futures::future::Either;
 use futures::{FutureExt, StreamExt};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -359,10 +360,9 @@ impl RunTracker {
                             tracing::warn!(error = %e, "run tracker: listing runs failed");
                         }
                     } else {
-                        tokio::select! {
-                            _ = tokio::time::sleep_until(next_list) => {}
-                            _ = self.inner.wake.notified() => {}
-                        }
+                        let sleep = tokio::time::sleep_until(next_list);
+                        let woken = self.inner.wake.notified();
+                        futures::future::select(std::pin::pin!(sleep), std::pin::pin!(woken)).await;
                     }
                 }
                 TrackBy::Events => {
@@ -377,24 +377,41 @@ impl RunTracker {
                             .start()
                     });
                     let mut list = false;
-                    tokio::select! {
-                        item = feed.next() => {
-                            match item {
-                                Some(Ok(event)) => { self.note(&event); }
-                                Some(Err(e)) => {
-                                    tracing::warn!(error = %e, "run tracker: polling events failed");
-                                }
-                                None => {}
+                    // An event from the feed, a wake (a pushed event), or the safety net: runs
+                    // whose events never came are found in the list.
+                    let item = {
+                        let next = std::pin::pin!(feed.next());
+                        let woken = std::pin::pin!(self.inner.wake.notified());
+                        let net = std::pin::pin!(async {
+                            match options.list_every > 0 {
+                                true => tokio::time::sleep_until(next_list).await,
+                                false => std::future::pending().await,
                             }
-                            // Whatever else is ready comes along in the same look-up.
-                            while let Some(Some(Ok(event))) = feed.next().now_or_never() {
-                                self.note(&event);
+                        });
+                        match futures::future::select(next, futures::future::select(woken, net))
+                            .await
+                        {
+                            Either::Left((item, _)) => Some(item),
+                            Either::Right((Either::Left(_), _)) => None,
+                            Either::Right((Either::Right(_), _)) => {
+                                list = true;
+                                None
                             }
                         }
-                        _ = self.inner.wake.notified() => {}
-                        // The safety net: runs whose events never came are found in the list.
-                        _ = tokio::time::sleep_until(next_list), if options.list_every > 0 => {
-                            list = true;
+                    };
+                    if let Some(item) = item {
+                        match item {
+                            Some(Ok(event)) => {
+                                self.note(&event);
+                            }
+                            Some(Err(e)) => {
+                                tracing::warn!(error = %e, "run tracker: polling events failed");
+                            }
+                            None => {}
+                        }
+                        // Whatever else is ready comes along in the same look-up.
+                        while let Some(Some(Ok(event))) = feed.next().now_or_never() {
+                            self.note(&event);
                         }
                     }
                     if list {

@@ -271,3 +271,26 @@ fn progenitor_client_is_a_caret_requirement() {
     let value = deck::ResponseValue::new(3u8, reqwest::StatusCode::OK, Default::default());
     assert_eq!(*value, 3);
 }
+
+/// The library compiles no tokio macros for its users: only the `mock` feature (MockDeck's
+/// server) asks for them; the tracker, feed, batches and rate limiter race futures with
+/// `futures::future::select`.
+#[test]
+fn tokio_macros_only_with_the_mock() {
+    let manifest = include_str!("../Cargo.toml");
+    let dependencies = manifest
+        .split("\n[dependencies]\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n[").next())
+        .expect("the [dependencies] table");
+    let tokio = dependencies
+        .lines()
+        .find(|l| l.starts_with("tokio "))
+        .expect("the tokio dependency");
+    assert!(!tokio.contains("macros"), "{tokio}");
+    let mock = manifest
+        .lines()
+        .find(|l| l.starts_with("mock = "))
+        .expect("the mock feature");
+    assert!(mock.contains("tokio/macros"), "{mock}");
+}
