@@ -29,8 +29,8 @@ pub(crate) enum Lane {
     /// Any call's: the common pool.
     #[default]
     Calls,
-    /// The run tracker's and its feed's look-ups: the reserved pool where the limiter has one,
-    /// the common pool otherwise.
+    /// The run tracker's look-ups: a reserved slot or a common one, whichever is free first,
+    /// where the limiter has a reserve; the common pool otherwise.
     Tracking,
 }
 
@@ -61,7 +61,7 @@ struct Slots {
 
 /// How many of `requests` slots a client with a run tracker keeps for it: one in twenty, at
 /// least one, and none where that would leave calls nothing.
-pub(crate) fn tracking_reserve(requests: u32) -> u32 {
+fn tracking_reserve(requests: u32) -> u32 {
     if requests < 2 {
         0
     } else {

@@ -76,7 +76,7 @@ impl Multipart {
         head.push_str("\r\n");
         if let Some(content_type) = content_type {
             // A media type has no line breaks; one that does is cut there, not sent as a header.
-            let content_type = content_type.lines().next().unwrap_or_default();
+            let content_type = content_type.split(['\r', '\n']).next().unwrap_or_default();
             head.push_str(&format!("Content-Type: {content_type}\r\n"));
         }
         head.push_str("\r\n");
@@ -99,10 +99,14 @@ impl Multipart {
 
     /// The encoded form, closing delimiter included.
     pub fn to_bytes(&self) -> Bytes {
-        let mut body = Vec::with_capacity(self.body.len() + self.boundary.len() + 6);
-        body.extend_from_slice(&self.body);
-        body.extend_from_slice(format!("--{}--\r\n", self.boundary).as_bytes());
-        Bytes::from(body)
+        self.clone().into_bytes()
+    }
+
+    /// The encoded form, the parts' buffer reused (sending a form does not copy its files).
+    fn into_bytes(mut self) -> Bytes {
+        let close = format!("--{}--\r\n", self.boundary);
+        self.body.extend_from_slice(close.as_bytes());
+        Bytes::from(self.body)
     }
 }
 
@@ -123,7 +127,7 @@ impl fmt::Debug for Multipart {
 
 impl From<Multipart> for reqwest::Body {
     fn from(form: Multipart) -> reqwest::Body {
-        reqwest::Body::from(form.to_bytes())
+        reqwest::Body::from(form.into_bytes())
     }
 }
 
@@ -203,6 +207,12 @@ mod tests {
             )
         );
         assert_ne!(b, Multipart::new().boundary(), "a fresh boundary per form");
+        // What is sent is what `to_bytes` shows.
+        let sent = reqwest::Body::from(form.clone());
+        assert_eq!(sent.as_bytes(), Some(form.to_bytes().as_ref()));
+        // A media type cannot add a header line.
+        let form = Multipart::new().file("f", "x", "text/plain\rX-Evil: 1", b"");
+        assert!(!String::from_utf8_lossy(&form.to_bytes()).contains("X-Evil"));
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! Rules on the document as a whole: version, 3.1-only members, component names, and the
 //! components Deck's shapes need.
 
-use super::{ERROR_BODY, Result, fail, is_any_schema};
+use super::{ERROR_BODY, Result, fail, is_any_schema, is_documentation_key};
 use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
 
 /// Rule: `openapi: 3.1.x` becomes `3.0.3`; any other version is refused.
 pub fn set_version(doc: &mut Value) -> Result<()> {
@@ -43,17 +44,14 @@ pub fn overlay_webhooks(doc: &mut Value, notes: &mut Vec<String>) -> Result<()> 
     }
     let family = |event: &str| event.split('.').next().unwrap_or(event).to_string();
     // Which of the spec's payloads type their `data`, read before the section is edited.
-    let typed: Map<String, Value> = doc
+    let typed: BTreeMap<String, bool> = doc
         .get("webhooks")
         .and_then(Value::as_object)
         .into_iter()
         .flatten()
         .map(|(event, hook)| {
             let body = hook.pointer("/post/requestBody");
-            (
-                event.clone(),
-                Value::Bool(body.is_some_and(|b| types_data(doc, b))),
-            )
+            (event.clone(), body.is_some_and(|b| types_data(doc, b)))
         })
         .collect();
     let declared = doc
@@ -67,7 +65,7 @@ pub fn overlay_webhooks(doc: &mut Value, notes: &mut Vec<String>) -> Result<()> 
     // event of a family with a typed payload, the overlay's other events of that family take it.
     let spec_payloads: Map<String, Value> = declared
         .iter()
-        .filter(|(event, _)| typed.get(*event) == Some(&Value::Bool(true)))
+        .filter(|(event, _)| typed.get(*event) == Some(&true))
         .filter_map(|(event, hook)| {
             Some((family(event), hook.get("post")?.get("requestBody")?.clone()))
         })
@@ -75,7 +73,7 @@ pub fn overlay_webhooks(doc: &mut Value, notes: &mut Vec<String>) -> Result<()> 
     for (event_type, mut hook) in hooks {
         if let Some(spec_hook) = declared.get_mut(&event_type) {
             let overlay_body = hook.pointer("/post/requestBody").cloned();
-            if typed.get(&event_type) == Some(&Value::Bool(false))
+            if typed.get(&event_type) == Some(&false)
                 && let Some(body) = overlay_body
                 && let Some(post) = spec_hook.get_mut("post").and_then(Value::as_object_mut)
             {
@@ -182,11 +180,7 @@ fn says_nothing(doc: &Value, schema: &Value, depth: usize) -> bool {
     for key in ["oneOf", "anyOf"] {
         if let Some(rest) = others(key)
             && rest.len() == 1
-            && obj.keys().all(|k| {
-                k == key
-                    || k.starts_with("x-")
-                    || matches!(k.as_str(), "description" | "title" | "example")
-            })
+            && obj.keys().all(|k| k == key || is_documentation_key(k))
         {
             return says_nothing(doc, rest[0], depth + 1);
         }

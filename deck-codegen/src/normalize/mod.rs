@@ -384,11 +384,14 @@ pub fn pascal(s: &str) -> String {
 /// Whether a component constrains nothing (Deck's `JsonElement`): the generator maps it to
 /// `serde_json::Value` itself rather than a newtype around it.
 pub fn is_any_schema(schema: &Value) -> bool {
-    schema.as_object().is_some_and(|o| {
-        o.keys().all(|k| {
-            matches!(k.as_str(), "description" | "title" | "example") || k.starts_with("x-")
-        })
-    })
+    schema
+        .as_object()
+        .is_some_and(|o| o.keys().all(|k| is_documentation_key(k)))
+}
+
+/// Whether a schema keyword only documents (`description`, `title`, `example`, any `x-`).
+pub(crate) fn is_documentation_key(key: &str) -> bool {
+    matches!(key, "description" | "title" | "example") || key.starts_with("x-")
 }
 
 /// The component a schema is, by reference: `{$ref}` or, as a 3.1 reference with documentation
@@ -398,9 +401,10 @@ pub fn schema_component(schema: &Value) -> Option<&str> {
         return component_ref(r);
     }
     let all = schema.get("allOf")?.as_array()?;
-    let only_docs = schema.as_object()?.keys().all(|k| {
-        matches!(k.as_str(), "allOf" | "description" | "title" | "example") || k.starts_with("x-")
-    });
+    let only_docs = schema
+        .as_object()?
+        .keys()
+        .all(|k| k == "allOf" || is_documentation_key(k));
     match all.as_slice() {
         [single] if only_docs => component_ref(single.get("$ref")?.as_str()?),
         _ => None,

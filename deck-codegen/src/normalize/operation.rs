@@ -25,6 +25,13 @@ pub fn drop_ref_siblings(holder: &mut Value, ptr: &str) -> Result<()> {
     Ok(())
 }
 
+/// Whether a media type carries JSON: `application/json`, an alias ASP.NET lists beside it, or
+/// any `+json` type.
+fn is_json_media(media: &str) -> bool {
+    let base = media.split(';').next().unwrap_or("").trim();
+    base == "application/json" || JSON_ALIASES.contains(&base) || base.ends_with("+json")
+}
+
 /// Rule: a request body sent only as `multipart/form-data` (a file upload, as ASP.NET declares
 /// an `IFormFile` parameter) becomes a raw body progenitor generates (`application/octet-stream`,
 /// a binary string) marked `x-deck-multipart` with the form's schema, for
@@ -38,11 +45,7 @@ pub fn multipart_body(body: &mut Value, ptr: &str) -> Result<()> {
     let Some(form) = content.get("multipart/form-data") else {
         return Ok(());
     };
-    let json_too = content.keys().any(|m| {
-        let base = m.split(';').next().unwrap_or("").trim();
-        base == "application/json" || JSON_ALIASES.contains(&base) || base.ends_with("+json")
-    });
-    if json_too {
+    if content.keys().any(|m| is_json_media(m)) {
         return Ok(());
     }
     let schema = form.get("schema").cloned().unwrap_or_else(|| json!({}));
@@ -71,13 +74,14 @@ pub fn keep_json_media_type(holder: &mut Value, ptr: &str) -> Result<()> {
     if content.is_empty() {
         return Ok(());
     }
-    let is_json = |media: &str| {
-        let base = media.split(';').next().unwrap_or("").trim();
-        base == "application/json" || JSON_ALIASES.contains(&base) || base.ends_with("+json")
-    };
     let chosen = ["application/json"]
         .into_iter()
-        .chain(content.keys().map(String::as_str).filter(|m| is_json(m)))
+        .chain(
+            content
+                .keys()
+                .map(String::as_str)
+                .filter(|m| is_json_media(m)),
+        )
         .find(|m| content.contains_key(*m))
         .map(String::from);
     let Some(chosen) = chosen else {
@@ -95,7 +99,7 @@ pub fn keep_json_media_type(holder: &mut Value, ptr: &str) -> Result<()> {
     };
     let json_media = content.get(&chosen).cloned().expect("chosen from the keys");
     for (media, value) in content.iter() {
-        if *media == chosen || !is_json(media) {
+        if *media == chosen || !is_json_media(media) {
             continue;
         }
         if value.get("schema") != json_media.get("schema") {

@@ -194,7 +194,8 @@ pub fn multipart_bodies(file: &mut syn::File, doc: &serde_json::Value) -> Result
         }
         if content_types != 1 {
             return Err(format!(
-                "`{builder}::send` (multipart operation `{operation}`) sets the                  `application/octet-stream` content type {content_types} times, expected once"
+                "`{builder}::send` (multipart operation `{operation}`) sets the \
+                 `application/octet-stream` content type {content_types} times, expected once"
             ));
         }
     }
